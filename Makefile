@@ -1,0 +1,90 @@
+# Guest images (x86/*.elf) and host tools (build/host/).
+
+ifeq ($(wildcard config.mak),)
+$(error run ./configure first)
+endif
+include config.mak
+
+.SUFFIXES:
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+# ---------------------------------------------------------------- guest
+
+GUEST_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-builtin -nostdinc \
+	-fno-pic -fno-pie -mno-red-zone -mno-sse -mno-mmx -mno-sse2 -mno-80387 \
+	-mcmodel=small -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-fno-omit-frame-pointer -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+	-isystem lib/include -Ilib -Ilib/x86 -MMD -MP
+GUEST_ASFLAGS := -m64 -g -nostdinc -Ilib -Ilib/x86 -MMD -MP -D__ASSEMBLY__
+GUEST_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments -z noexecstack \
+	-T lib/x86/image.lds
+
+lib_c := $(wildcard lib/*.c lib/x86/*.c)
+lib_S := $(filter-out lib/x86/entry.S,$(wildcard lib/x86/*.S))
+lib_objs := $(patsubst %.c,build/guest/%.o,$(lib_c)) $(patsubst %.S,build/guest/%.o,$(lib_S))
+entry_obj := build/guest/lib/x86/entry.o
+
+tests_c := $(wildcard x86/*.c)
+tests_elf := $(tests_c:.c=.elf)
+
+all: $(tests_elf) host-tools
+
+build/guest/%.o: %.c config.mak Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+build/guest/%.o: %.S config.mak Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_ASFLAGS) -c $< -o $@
+
+build/guest/libhvt.a: $(lib_objs)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+x86/%.elf: build/guest/x86/%.o $(entry_obj) build/guest/libhvt.a lib/x86/image.lds
+	$(LD) $(GUEST_LDFLAGS) -o $@ $(entry_obj) $< build/guest/libhvt.a
+
+# ---------------------------------------------------------------- host
+
+HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Iscripts -MMD -MP
+host_bin := build/host/hvt-verdict build/host/hvt-cfg build/host/hvt-kvm-probe
+host_tests := build/host/test-console build/host/test-cfg build/host/test-errata
+
+host-tools: $(host_bin)
+
+build/host/%.o: scripts/%.c config.mak Makefile
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+
+build/host/hvt-verdict: build/host/hvt-verdict.o build/host/console.o build/host/errata.o
+	$(HOST_CC) -o $@ $^
+build/host/hvt-cfg: build/host/hvt-cfg.o build/host/cfg.o
+	$(HOST_CC) -o $@ $^
+build/host/hvt-kvm-probe: build/host/kvm-probe.o
+	$(HOST_CC) -o $@ $^
+build/host/test-console: build/host/tests/test-console.o build/host/console.o build/host/errata.o
+	$(HOST_CC) -o $@ $^
+build/host/test-errata: build/host/tests/test-errata.o build/host/errata.o
+	$(HOST_CC) -o $@ $^
+build/host/test-cfg: build/host/tests/test-cfg.o build/host/cfg.o
+	$(HOST_CC) -o $@ $^
+
+# ---------------------------------------------------------------- checks
+
+unit-check: $(host_tests)
+	@scripts/unit-check $(host_tests)
+
+check: all $(host_tests)
+	@scripts/check-all
+
+clean:
+	rm -rf build x86/*.elf logs
+
+distclean: clean
+	rm -f config.mak config.sh
+
+.PHONY: all host-tools unit-check check clean distclean
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,8 @@
+#ifndef HVT_STDBOOL_H
+#define HVT_STDBOOL_H
+
+#define bool _Bool
+#define true 1
+#define false 0
+
+#endif

@@ -1,0 +1,117 @@
+/* The shared four-level page-table builder (see pagetable.h). */
+#include "alloc.h"
+#include "pagetable.h"
+#include "processor.h"
+#include "report.h"
+
+const struct pt_format pt_format_x86 = {
+	.name = "x86",
+	.present_mask = PTE_P,
+	.table_flags = PTE_P | PTE_W | PTE_U,
+	.large_bit = PTE_PS,
+};
+
+static unsigned index_at(uint64_t addr, unsigned level)
+{
+	return (addr >> (12 + 9 * (level - 1))) & 511;
+}
+
+static uint64_t *table_of(uint64_t entry)
+{
+	return (uint64_t *)(entry & PTE_ADDR_MASK);
+}
+
+struct pagetable pt_create(const struct pt_format *format)
+{
+	return (struct pagetable){ format, alloc_page() };
+}
+
+static bool is_present(const struct pagetable *pt, uint64_t entry)
+{
+	return entry & pt->format->present_mask;
+}
+
+/* Replaces a large leaf at @level by a table of leaves one level down. */
+static void split_leaf(const struct pagetable *pt, uint64_t *entry, unsigned level)
+{
+	uint64_t *table = alloc_page();
+	uint64_t leaf = *entry, child_size = pt_level_size(level - 1);
+	uint64_t flags = leaf & ~PTE_ADDR_MASK;
+	uint64_t base = leaf & PTE_ADDR_MASK & ~(pt_level_size(level) - 1);
+
+	/* At level 1 the PS bit position is PAT for x86 and "ignore PAT" for EPT: drop it. */
+	if (level - 1 == 1)
+		flags &= ~pt->format->large_bit;
+	for (unsigned i = 0; i < 512; i++)
+		table[i] = (base + i * child_size) | flags;
+	*entry = (uint64_t)table | pt->format->table_flags;
+}
+
+uint64_t *pt_entry(struct pagetable *pt, uint64_t addr, unsigned level)
+{
+	uint64_t *table = pt->root;
+
+	if (level < 1 || level > 4)
+		report_abort("pt_entry: level %u", level);
+	for (unsigned l = 4; l > level; l--) {
+		uint64_t *e = &table[index_at(addr, l)];
+
+		if (!is_present(pt, *e))
+			*e = (uint64_t)alloc_page() | pt->format->table_flags;
+		else if (l <= 3 && (*e & pt->format->large_bit))
+			split_leaf(pt, e, l);
+		table = table_of(*e);
+	}
+	return &table[index_at(addr, level)];
+}
+
+uint64_t *pt_find(const struct pagetable *pt, uint64_t addr, unsigned *level)
+{
+	uint64_t *table = pt->root;
+
+	for (unsigned l = 4; l >= 1; l--) {
+		uint64_t *e = &table[index_at(addr, l)];
+
+		if (!is_present(pt, *e))
+			return NULL;
+		if (l == 1 || (l <= 3 && (*e & pt->format->large_bit))) {
+			if (level)
+				*level = l;
+			return e;
+		}
+		table = table_of(*e);
+	}
+	return NULL;
+}
+
+void pt_map(struct pagetable *pt, uint64_t addr, uint64_t phys, uint64_t size,
+	    uint64_t page_size, uint64_t flags)
+{
+	unsigned level = page_size == pt_level_size(3) ? 3 : page_size == pt_level_size(2) ? 2 : 1;
+
+	if (page_size != pt_level_size(level) || !IS_ALIGNED(addr | phys | size, page_size))
+		report_abort("pt_map: %#lx -> %#lx size %#lx not aligned to page size %#lx",
+			     addr, phys, size, page_size);
+	for (uint64_t off = 0; off < size; off += page_size) {
+		uint64_t *e = pt_entry(pt, addr + off, level);
+
+		*e = ((phys + off) & PTE_ADDR_MASK) | flags | (level > 1 ? pt->format->large_bit : 0);
+	}
+}
+
+struct pagetable *paging_current(void)
+{
+	static struct pagetable current;
+
+	current.format = &pt_format_x86;
+	current.root = (uint64_t *)(read_cr3() & PTE_ADDR_MASK);
+	return &current;
+}
+
+void paging_map_identity(uint64_t start, uint64_t end)
+{
+	start = ALIGN_DOWN(start, pt_level_size(2));
+	end = ALIGN_UP(end, pt_level_size(2));
+	pt_map(paging_current(), start, start, end - start, pt_level_size(2), PTE_P | PTE_W);
+	write_cr3(read_cr3());
+}
