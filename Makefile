@@ -6,6 +6,15 @@ endif
 include config.mak
 
 .SUFFIXES:
+
+# "make V=1" shows each command.
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-8s %s\n'
+endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -33,18 +42,22 @@ all: $(tests_elf) host-tools
 
 build/guest/%.o: %.c config.mak Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+	$(quiet) CC $@
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
 build/guest/%.o: %.S config.mak Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_ASFLAGS) -c $< -o $@
+	$(quiet) AS $@
+	$(Q)$(CC) $(GUEST_ASFLAGS) -c $< -o $@
 
 build/guest/libhvt.a: $(lib_objs)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(quiet) AR $@
+	$(Q)$(AR) rcs $@ $^
 
 x86/%.elf: build/guest/x86/%.o $(entry_obj) build/guest/libhvt.a lib/x86/image.lds
-	$(LD) $(GUEST_LDFLAGS) -o $@ $(entry_obj) $< build/guest/libhvt.a
+	$(quiet) LD $@
+	$(Q)$(LD) $(GUEST_LDFLAGS) -o $@ $(entry_obj) $< build/guest/libhvt.a
 
 # ---------------------------------------------------------------- host
 

@@ -24,17 +24,14 @@ static bool expect_fault(const char *name, struct fault f, unsigned vector, uint
 			 rip, fault_str(&f, fault_text, sizeof(fault_text)));
 }
 
-/* Address of a label in inline assembly, for the RIP an exception must report. */
-#define LABEL_ADDR(label) ({ uint64_t a_; asm("lea " label "(%%rip), %0" : "=r"(a_)); a_; })
-
-static void check_catch_ud(void)
+static __noinline_noclone void check_catch_ud(void)
 {
 	struct fault f;
 
 	fault_clear();
 	asm volatile(FAULT_TRY("selftest_ud: ud2"));
 	f = fault_take();
-	expect_fault("", f, X86_VEC_UD, 0, LABEL_ADDR("selftest_ud"));
+	expect_fault("", f, X86_VEC_UD, 0, ASM_LABEL_ADDR("selftest_ud"));
 }
 
 static void check_catch_gp(void)
@@ -55,7 +52,7 @@ static void check_catch_gp(void)
 	asm volatile("mov %0, %%fs" : : "r"(0));
 }
 
-static void check_catch_de(void)
+static __noinline_noclone void check_catch_de(void)
 {
 	uint64_t rax = 1, rdx = 0, divisor = 0;
 	struct fault f;
@@ -63,10 +60,10 @@ static void check_catch_de(void)
 	fault_clear();
 	asm volatile(FAULT_TRY("selftest_div: divq %2") : "+a"(rax), "+d"(rdx) : "r"(divisor));
 	f = fault_take();
-	expect_fault("", f, X86_VEC_DE, 0, LABEL_ADDR("selftest_div"));
+	expect_fault("", f, X86_VEC_DE, 0, ASM_LABEL_ADDR("selftest_div"));
 }
 
-static void breakpoint(void *arg)
+static __noinline_noclone void breakpoint(void *arg)
 {
 	asm volatile("int3\nselftest_after_int3:");
 }
@@ -76,7 +73,7 @@ static void check_catch_bp(void)
 	struct fault f = catch_fault(breakpoint, NULL);
 
 	/* #BP is a trap: the frame's RIP is the instruction after INT3 (SDM Vol. 3A 6.5). */
-	expect_fault("", f, X86_VEC_BP, 0, LABEL_ADDR("selftest_after_int3"));
+	expect_fault("", f, X86_VEC_BP, 0, ASM_LABEL_ADDR("selftest_after_int3"));
 }
 
 /* Faulting page for the #PF checks, mapped per check with the flags under test. */

@@ -40,6 +40,14 @@ struct fault catch_fault(fault_fn_t fn, void *arg);
 	".quad 1b, 2b\n"                                                       \
 	".popsection\n"
 
+/**
+ * The address of a global label defined in inline assembly, for checks of the
+ * RIP an exception reports.  Functions defining such labels must be
+ * __noinline_noclone so that the label exists once.
+ */
+#define ASM_LABEL_ADDR(label) ({ uint64_t a_; asm("lea " label "(%%rip), %0" : "=r"(a_)); a_; })
+#define __noinline_noclone __attribute__((noinline, noclone))
+
 /** Clears the record before a FAULT_TRY. */
 void fault_clear(void);
 /** The record after a FAULT_TRY (raised == false if it completed). */
