@@ -84,6 +84,25 @@ build/host/test-errata: build/host/tests/test-errata.o build/host/errata.o
 build/host/test-cfg: build/host/tests/test-cfg.o build/host/cfg.o
 	$(HOST_CC) -o $@ $^
 
+# ---------------------------------------------------------------- fuzzing
+# Needs clang's libFuzzer runtime: on Debian 12 the package libclang-rt-14-dev
+# (libclang_rt.fuzzer-x86_64.a, with the ASan/UBSan runtimes).
+
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wshadow -Iscripts \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+build/host/fuzz-console: scripts/fuzz/fuzz-console.c scripts/console.c scripts/console.h Makefile
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ scripts/fuzz/fuzz-console.c scripts/console.c
+
+# New inputs go to build/fuzz-corpus; the seed corpus in scripts/fuzz/corpus stays untouched.
+fuzz: build/host/fuzz-console
+	@mkdir -p build/fuzz-corpus
+	build/host/fuzz-console -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+		-dict=scripts/fuzz/hvt.dict build/fuzz-corpus scripts/fuzz/corpus
+
 # ---------------------------------------------------------------- checks
 
 unit-check: $(host_tests)
@@ -92,12 +111,23 @@ unit-check: $(host_tests)
 check: all $(host_tests)
 	@scripts/check-all
 
+# ---------------------------------------------------------------- benchmark
+
+build/bench/null-kernel.elf: scripts/bench/null-kernel.S scripts/bench/null-kernel.lds
+	@mkdir -p $(dir $@)
+	$(quiet) LD $@
+	$(Q)$(CC) -m64 -c $< -o build/bench/null-kernel.o
+	$(Q)$(LD) -nostdlib -static -z noexecstack --no-warn-rwx-segments -T scripts/bench/null-kernel.lds -o $@ build/bench/null-kernel.o
+
+bench: all build/bench/null-kernel.elf
+	@scripts/bench/run
+
 clean:
 	rm -rf build x86/*.elf logs
 
 distclean: clean
 	rm -f config.mak config.sh
 
-.PHONY: all host-tools unit-check check clean distclean
+.PHONY: all host-tools unit-check check bench fuzz clean distclean
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,123 @@
+/* Expected-failure data (docs/errata.md): loading, version conditions, lookup. */
+#ifndef HVT_ERRATA_H
+#define HVT_ERRATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/** Largest errata file accepted, in bytes. */
+#define HVT_ERRATA_MAX_SIZE (16u << 20)
+
+/** One entry of errata.cfg. */
+struct hvt_erratum {
+	const char *hypervisor; /**< qemu-tcg, qemu-kvm or bochs */
+	const char *versions;   /**< the VERSIONS field as written ("*", "<8.0,>=7.1", ...) */
+	const char *test;       /**< glob for the test name (part before ':', without '!') */
+	const char *check;      /**< glob for the check name (part after ':') */
+	const char *reason;     /**< the rest of the line, never empty */
+	unsigned long line;     /**< line number in its file */
+	/**
+	 * "!TEST:CHECK": the check must not run on this hypervisor (it would stop it), so the
+	 * runner excludes it from the guest's command line; @c check selects check-table
+	 * entries as a guest pattern does (hvt_pattern_selects()).
+	 */
+	bool not_run;
+};
+
+/** Loaded errata: opaque. */
+struct hvt_errata;
+
+/**
+ * Parse errata text.
+ * @param text      the file's contents (NUL bytes are rejected)
+ * @param len       its length
+ * @param filename  used in error messages
+ * @param err       receives "FILE:LINE: message" on failure (may be NULL)
+ * @param errlen    size of @p err
+ * @return the entries, or NULL on a malformed entry or when out of memory
+ */
+struct hvt_errata *hvt_errata_parse(const char *text, size_t len, const char *filename,
+				    char *err, size_t errlen);
+
+/** Read and parse the errata file @p path; on failure NULL and @p err as for hvt_errata_parse(). */
+struct hvt_errata *hvt_errata_load(const char *path, char *err, size_t errlen);
+
+/** Release loaded errata. NULL is ignored. */
+void hvt_errata_free(struct hvt_errata *e);
+
+/** Number of entries. */
+size_t hvt_errata_count(const struct hvt_errata *e);
+
+/** Entry @p i in file order, or NULL when out of range. */
+const struct hvt_erratum *hvt_errata_entry(const struct hvt_errata *e, size_t i);
+
+/**
+ * Whether entry @p x applies to a run: its hypervisor, its VERSIONS and its TEST glob.
+ * @param version  as for hvt_errata_lookup()
+ */
+bool hvt_erratum_applies(const struct hvt_erratum *x, const char *hypervisor,
+			 const char *version, const char *test);
+
+/**
+ * Whether entry @p x names the check @p check: its CHECK glob matches the whole name, or for
+ * a not-run entry, selects it as the guest's command line would (a result "catch.bp.int3"
+ * belongs to the entry "catch.bp").
+ */
+bool hvt_erratum_covers(const struct hvt_erratum *x, const char *check);
+
+/**
+ * The next not-run entry that applies to a run, in file order; an entry whose CHECK is the
+ * same as an earlier applicable not-run entry's is left out, so each check glob comes once.
+ * @param e    loaded errata (NULL: none)
+ * @param pos  iteration state: 0 before the first call
+ * @return the entry, or NULL when there are no more
+ */
+const struct hvt_erratum *hvt_errata_next_not_run(const struct hvt_errata *e,
+						  const char *hypervisor, const char *version,
+						  const char *test, size_t *pos);
+
+/**
+ * The first entry that covers a check (hvt_erratum_applies() and hvt_erratum_covers()).
+ * Not-run entries count too: a check that was not excluded is judged like any other.
+ * @param e           loaded errata (NULL: nothing is covered)
+ * @param hypervisor  qemu-tcg, qemu-kvm or bochs
+ * @param version     the hypervisor's version ("7.2.22"); NULL or unparsable matches only "*"
+ * @param test        the test's name from unittests.cfg
+ * @param check       the check's name
+ * @return the entry, or NULL when none covers the check
+ */
+const struct hvt_erratum *hvt_errata_lookup(const struct hvt_errata *e, const char *hypervisor,
+					    const char *version, const char *test,
+					    const char *check);
+
+/** Whether @p hv is a hypervisor the errata may name. */
+bool hvt_hypervisor_known(const char *hv);
+
+/**
+ * Compare two versions numerically component by component, a missing component counting
+ * as 0 ("8.0" equals "8.0.0"). Anything from the first byte that is neither a digit nor a
+ * separating '.' on is ignored ("8.2.0-rc1" compares as 8.2.0).
+ * @return negative, 0 or positive as @p a is lower than, equal to or higher than @p b
+ */
+int hvt_version_compare(const char *a, const char *b);
+
+/**
+ * Whether a VERSIONS field holds for @p version: "*", or comma-separated conditions that
+ * must all hold: "7.2" (7.2 and any later component: 7.2.22), "=V", "<V", "<=V", ">V", ">=V".
+ * A malformed field or a NULL or unparsable @p version holds only for "*".
+ */
+bool hvt_version_matches(const char *versions, const char *version);
+
+/** Whether @p versions is a well-formed VERSIONS field. */
+bool hvt_versions_valid(const char *versions);
+
+/** Whether @p s matches @p pattern, in which '*' matches any run of bytes (also none). */
+bool hvt_glob_match(const char *pattern, const char *s);
+
+/**
+ * Whether a guest command-line pattern selects check @p name (lib/test.h): @p pattern
+ * matches the name or one of its leading dot-separated parts ("catch" selects "catch.ud").
+ */
+bool hvt_pattern_selects(const char *pattern, const char *name);
+
+#endif

@@ -1,0 +1,979 @@
+/*
+ * hvt-verdict: turn a guest's console log into the host verdict (docs/protocol.md), applying
+ * the expected-failure data (docs/errata.md), and report it as a human summary, a TAP test
+ * point, a key=value summary and JUnit XML.
+ */
+#include "console.h"
+#include "errata.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_USAGE 2
+#define EXIT_SKIP 77
+#define EXIT_ERROR 99
+#define TIMEOUT_EXIT 124 /* what timeout(1) returns when it killed the hypervisor */
+
+/* What a check amounts to once the errata are applied. */
+enum outcome { O_PASS, O_FAIL, O_SKIP, O_ERROR, O_XFAIL, O_XPASS, O_COUNT };
+
+struct options {
+	const char *log;
+	const char *test;       /* display and errata name: --test, else the guest's test= */
+	const char *hypervisor;
+	const char *version;
+	const char *errata_path;
+	const char *nonce;
+	const char *cmdline;
+	const char *duration;   /* seconds as the runner wrote them; NULL when not given */
+	const char *timeout;
+	const char *summary;
+	const char *junit;
+	bool exclusions;        /* --exclusions: print the not-run words, read no log */
+	long exit_code;
+	bool have_exit_code;
+	unsigned long tap;      /* test point number; 0 = human summary */
+	size_t tail;
+};
+
+struct check {
+	const struct hvt_result *r;
+	enum outcome o;
+	const char *why; /* the errata reason for O_XFAIL and O_XPASS */
+	bool not_run;    /* no console result: a not-run entry's check, as O_XFAIL */
+};
+
+/* The result a not-run entry stands for; its detail is "not run: REASON". */
+struct not_run_result {
+	struct hvt_result r;
+	char *detail;
+};
+
+struct verdict {
+	enum hvt_status status;
+	char reason[1024];
+	struct check *checks;   /* the guest's results in stream order, then the not-run ones */
+	size_t n;
+	struct not_run_result *not_run;
+	size_t n_not_run;
+	unsigned long count[O_COUNT];
+};
+
+static const char *errata_name(const struct options *o)
+{
+	const char *slash;
+
+	if (!o->errata_path)
+		return "errata.cfg";
+	slash = strrchr(o->errata_path, '/');
+	return slash ? slash + 1 : o->errata_path;
+}
+
+/* Append to the reason, truncating safely. */
+static void add_reason(struct verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_reason(struct verdict *v, const char *fmt, ...)
+{
+	size_t used = strlen(v->reason);
+	va_list ap;
+
+	if (used + 1 >= sizeof(v->reason))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(v->reason + used, sizeof(v->reason) - used, fmt, ap);
+	va_end(ap);
+}
+
+/* The reason of an incoherent stream, with what the runner knows about the hypervisor's end. */
+static void stream_reason(const struct hvt_console *c, const struct options *o, struct verdict *v)
+{
+	enum hvt_stream_error err = hvt_console_error(c);
+	bool truncated = err == HVT_STREAM_NO_END || err == HVT_STREAM_NO_BEGIN;
+	bool timed_out = o->have_exit_code && o->exit_code == TIMEOUT_EXIT;
+
+	if (timed_out && truncated) {
+		add_reason(v, "timed out");
+		if (o->timeout)
+			add_reason(v, " after %s s", o->timeout);
+		add_reason(v, ": %s", err == HVT_STREAM_NO_END ?
+			   "no end marker (the guest hung or ran too long)" :
+			   "no begin marker (the guest never started)");
+		return;
+	}
+	add_reason(v, "%s", hvt_console_reason(c));
+	if (timed_out) {
+		add_reason(v, " (timed out");
+		if (o->timeout)
+			add_reason(v, " after %s s", o->timeout);
+		add_reason(v, ")");
+	} else if (truncated && o->have_exit_code) {
+		add_reason(v, "; hypervisor exit status %ld", o->exit_code);
+	}
+}
+
+static void verdict_free(struct verdict *v)
+{
+	size_t i;
+
+	free(v->checks);
+	v->checks = NULL;
+	for (i = 0; v->not_run && i < v->n_not_run; i++)
+		free(v->not_run[i].detail);
+	free(v->not_run);
+	v->not_run = NULL;
+	v->n_not_run = 0;
+}
+
+/* Whether the console holds a result of a check that not-run entry @x names. */
+static bool console_ran(const struct hvt_console *c, const struct hvt_erratum *x)
+{
+	size_t i, n = hvt_console_result_count(c);
+
+	for (i = 0; i < n; i++)
+		if (hvt_erratum_covers(x, hvt_console_result(c, i)->name))
+			return true;
+	return false;
+}
+
+/*
+ * Add a result for each applicable not-run entry whose check the guest did not report: it
+ * was excluded from the guest's command line, so it is an expected failure, never a pass.
+ */
+static int add_not_run(const struct hvt_console *c, const struct hvt_errata *e,
+		       const struct options *o, struct verdict *v)
+{
+	const struct hvt_erratum *x;
+	size_t pos = 0;
+
+	while ((x = hvt_errata_next_not_run(e, o->hypervisor, o->version, o->test, &pos))) {
+		struct not_run_result *nr = &v->not_run[v->n_not_run];
+		struct check *k = &v->checks[v->n];
+		size_t len = strlen(x->reason) + sizeof("not run: ");
+
+		if (console_ran(c, x))
+			continue; /* judged like a normal entry by hvt_errata_lookup() */
+		nr->detail = malloc(len);
+		if (!nr->detail)
+			return -1;
+		snprintf(nr->detail, len, "not run: %s", x->reason);
+		nr->r.status = HVT_FAIL;
+		nr->r.name = x->check;
+		nr->r.detail = nr->detail;
+		v->n_not_run++;
+		k->r = &nr->r;
+		k->o = O_XFAIL;
+		k->why = x->reason;
+		k->not_run = true;
+		v->count[O_XFAIL]++;
+		v->n++;
+	}
+	return 0;
+}
+
+/* Apply the errata to every check and decide the host verdict (docs/protocol.md). */
+static int judge(const struct hvt_console *c, const struct hvt_errata *e,
+		 const struct options *o, struct verdict *v)
+{
+	size_t i, n = hvt_console_result_count(c), m = 0, pos = 0;
+	const struct check *first_bad = NULL, *first_error = NULL, *first_skip = NULL;
+
+	memset(v, 0, sizeof(*v));
+	while (hvt_errata_next_not_run(e, o->hypervisor, o->version, o->test, &pos))
+		m++;
+	v->checks = calloc(n + m ? n + m : 1, sizeof(*v->checks));
+	v->not_run = calloc(m ? m : 1, sizeof(*v->not_run));
+	if (!v->checks || !v->not_run) {
+		verdict_free(v);
+		return -1;
+	}
+	v->n = n;
+	for (i = 0; i < n; i++) {
+		struct check *k = &v->checks[i];
+		const struct hvt_erratum *x;
+
+		k->r = hvt_console_result(c, i);
+		x = hvt_errata_lookup(e, o->hypervisor, o->version, o->test, k->r->name);
+		switch (k->r->status) {
+		case HVT_PASS:
+			k->o = x ? O_XPASS : O_PASS;
+			break;
+		case HVT_FAIL:
+			k->o = x ? O_XFAIL : O_FAIL;
+			break;
+		case HVT_SKIP:
+			k->o = O_SKIP;
+			break;
+		case HVT_ERROR:
+			k->o = O_ERROR; /* never covered: an error is ours, not the hypervisor's */
+			break;
+		}
+		if (k->o == O_XFAIL || k->o == O_XPASS)
+			k->why = x->reason;
+		v->count[k->o]++;
+		if (!first_bad && (k->o == O_FAIL || k->o == O_XPASS))
+			first_bad = k;
+		if (!first_error && k->o == O_ERROR)
+			first_error = k;
+		if (!first_skip && k->o == O_SKIP)
+			first_skip = k;
+	}
+	/* They count as expected failures: PASS still needs a coherent stream and no failure. */
+	if (add_not_run(c, e, o, v) != 0) {
+		verdict_free(v);
+		return -1;
+	}
+
+	if (hvt_console_error(c) != HVT_STREAM_OK) {
+		v->status = HVT_ERROR;
+		stream_reason(c, o, v);
+	} else if (first_error) {
+		v->status = HVT_ERROR;
+		add_reason(v, "check %s reported ERROR: %s", first_error->r->name, first_error->r->detail);
+		if (v->count[O_ERROR] > 1)
+			add_reason(v, " (and %lu more errors)", v->count[O_ERROR] - 1);
+	} else if (first_bad) {
+		v->status = HVT_FAIL;
+		if (v->count[O_FAIL])
+			add_reason(v, "%lu unexpected failure%s", v->count[O_FAIL],
+				   v->count[O_FAIL] == 1 ? "" : "s");
+		if (v->count[O_XPASS])
+			add_reason(v, "%s%lu unexpected pass%s", v->count[O_FAIL] ? ", " : "",
+				   v->count[O_XPASS], v->count[O_XPASS] == 1 ? "" : "es");
+		if (first_bad->o == O_FAIL)
+			add_reason(v, "; first: %s: %s", first_bad->r->name, first_bad->r->detail);
+		else
+			add_reason(v, "; first: %s expected to fail (%s) but passed",
+				   first_bad->r->name, first_bad->why);
+	} else if (v->count[O_PASS] || v->count[O_XFAIL]) {
+		v->status = HVT_PASS;
+	} else {
+		v->status = HVT_SKIP;
+		if (first_skip)
+			add_reason(v, "every check skipped; first: %s: %s", first_skip->r->name,
+				   first_skip->r->detail);
+		else
+			add_reason(v, "no check ran"); /* unreachable for a coherent stream */
+	}
+	return 0;
+}
+
+static int exit_status(enum hvt_status s)
+{
+	switch (s) {
+	case HVT_PASS: return 0;
+	case HVT_FAIL: return 1;
+	case HVT_SKIP: return EXIT_SKIP;
+	case HVT_ERROR: break;
+	}
+	return EXIT_ERROR;
+}
+
+/* ------------------------------------------------------------------ escaping */
+
+/* Digits with an optional fraction: what may go into YAML and XML unquoted. */
+static bool valid_seconds(const char *s)
+{
+	size_t i = 0, digits = 0;
+
+	while (s[i] >= '0' && s[i] <= '9')
+		i++, digits++;
+	if (s[i] == '.') {
+		size_t frac = 0;
+
+		for (i++; s[i] >= '0' && s[i] <= '9'; i++)
+			frac++;
+		if (!frac)
+			return false;
+	}
+	return digits && !s[i] && i < 32;
+}
+
+
+/* TAP description text: '#' would start a directive and '\' escapes, so both are escaped. */
+static void put_tap_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char b = (unsigned char)*s;
+
+		if (b == '#' || b == '\\')
+			fprintf(f, "\\%c", b);
+		else if (b < 0x20 || b == 0x7f)
+			fprintf(f, "\\x%02x", b);
+		else
+			fputc(b, f);
+	}
+}
+
+/* Directive text (after "# TODO" or "# SKIP"): only line breaks and control bytes matter. */
+static void put_directive_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char b = (unsigned char)*s;
+
+		if (b < 0x20 || b == 0x7f)
+			fprintf(f, "\\x%02x", b);
+		else
+			fputc(b, f);
+	}
+}
+
+/* A YAML double-quoted scalar: everything outside printable ASCII is escaped. */
+static void put_yaml_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char b = (unsigned char)*s;
+
+		if (b == '"' || b == '\\')
+			fprintf(f, "\\%c", b);
+		else if (b < 0x20 || b >= 0x7f)
+			fprintf(f, "\\x%02x", b);
+		else
+			fputc(b, f);
+	}
+	fputc('"', f);
+}
+
+/*
+ * One line of a YAML literal block. Tail lines are already printable ASCII; a leading space
+ * would change the block's indentation and "---"/"..." could end a TAP YAML block early, so
+ * those first bytes are escaped like the rest (the parser escapes '\' itself, so "\x20" is
+ * unambiguous).
+ */
+static void put_yaml_literal_line(FILE *f, const char *indent, const char *s)
+{
+	fputs(indent, f);
+	if (s[0] == ' ' || strncmp(s, "---", 3) == 0 || strncmp(s, "...", 3) == 0) {
+		fprintf(f, "\\x%02x", (unsigned char)s[0]);
+		s++;
+	}
+	put_directive_text(f, s);
+	fputc('\n', f);
+}
+
+/* XML attribute or text content; XML 1.0 cannot carry control bytes at all, so they become \xNN. */
+static void put_xml(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char b = (unsigned char)*s;
+
+		switch (b) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&apos;", f); break;
+		default:
+			if (b < 0x20 || b >= 0x7f)
+				fprintf(f, "\\x%02x", b);
+			else
+				fputc(b, f);
+		}
+	}
+}
+
+/* One line of key=value output: printable ASCII only. */
+static void put_sanitized(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char b = (unsigned char)*s;
+
+		fputc(b >= 0x20 && b < 0x7f ? b : '?', f);
+	}
+}
+
+/* ------------------------------------------------------------------ reports */
+
+static void put_name(FILE *f, const struct options *o)
+{
+	put_tap_text(f, o->test);
+	if (o->hypervisor) {
+		fputs(" (", f);
+		put_tap_text(f, o->hypervisor);
+		fputc(')', f);
+	}
+}
+
+static void put_check_yaml(FILE *f, const char *message, const char *severity)
+{
+	fputs("      ---\n      message: ", f);
+	put_yaml_string(f, message);
+	fprintf(f, "\n      severity: %s\n      ...\n", severity);
+}
+
+static void write_tap_checks(FILE *f, const struct options *o, const struct verdict *v)
+{
+	size_t i;
+
+	if (!v->n)
+		return;
+	fputs("    # Subtest: ", f);
+	put_name(f, o);
+	fputc('\n', f);
+	for (i = 0; i < v->n; i++) {
+		const struct check *k = &v->checks[i];
+		unsigned long num = (unsigned long)i + 1;
+
+		fprintf(f, "    %s %lu - ", k->o == O_PASS || k->o == O_SKIP ? "ok" : "not ok", num);
+		put_tap_text(f, k->r->name);
+		switch (k->o) {
+		case O_PASS:
+			fputc('\n', f);
+			break;
+		case O_SKIP:
+			fputs(" # SKIP", f);
+			if (k->r->detail[0]) {
+				fputc(' ', f);
+				put_directive_text(f, k->r->detail);
+			}
+			fputc('\n', f);
+			break;
+		case O_FAIL:
+			fputc('\n', f);
+			put_check_yaml(f, k->r->detail, "fail");
+			break;
+		case O_ERROR:
+			fputc('\n', f);
+			put_check_yaml(f, k->r->detail, "error");
+			break;
+		case O_XFAIL:
+			fputs(" # TODO ", f);
+			put_directive_text(f, k->not_run ? k->r->detail : k->why);
+			fputc('\n', f);
+			put_check_yaml(f, k->r->detail, "todo");
+			break;
+		case O_XPASS: {
+			char msg[1200];
+
+			fputs(" # XPASS: expected to fail (", f);
+			put_directive_text(f, k->why);
+			fprintf(f, ") but passed; update %s\n", errata_name(o));
+			snprintf(msg, sizeof(msg), "expected to fail (%s) but passed; update %s",
+				 k->why, errata_name(o));
+			put_check_yaml(f, msg, "fail");
+			break;
+		}
+		case O_COUNT:
+			break;
+		}
+	}
+	fprintf(f, "    1..%zu\n", v->n);
+}
+
+/* Seconds as a YAML number when they look like one, else as a string (the runner decides). */
+static void put_yaml_seconds(FILE *f, const char *key, const char *secs)
+{
+	fprintf(f, "  %s: ", key);
+	if (!secs)
+		fputs("null", f);
+	else if (valid_seconds(secs))
+		fputs(secs, f);
+	else
+		put_yaml_string(f, secs);
+	fputc('\n', f);
+}
+
+static void put_yaml_optional(FILE *f, const char *key, const char *s)
+{
+	fprintf(f, "  %s: ", key);
+	if (s)
+		put_yaml_string(f, s);
+	else
+		fputs("null", f);
+	fputc('\n', f);
+}
+
+/** Print the test as one TAP 13 test point @p num, its checks as an indented subtest. */
+static void write_tap(FILE *f, const struct hvt_console *c, const struct options *o,
+		      const struct verdict *v, unsigned long num)
+{
+	size_t i, tail = hvt_console_tail_count(c);
+
+	write_tap_checks(f, o, v);
+	if (v->status == HVT_PASS || v->status == HVT_SKIP) {
+		fprintf(f, "ok %lu - ", num);
+		put_name(f, o);
+		if (v->status == HVT_SKIP) {
+			fputs(" # SKIP ", f);
+			put_directive_text(f, v->reason);
+		}
+		fputc('\n', f);
+		return;
+	}
+	fprintf(f, "not ok %lu - ", num);
+	put_name(f, o);
+	fputs("\n  ---\n", f);
+	fprintf(f, "  verdict: %s\n", hvt_status_name(v->status));
+	put_yaml_optional(f, "reason", v->reason);
+	put_yaml_optional(f, "test", o->test);
+	put_yaml_optional(f, "hypervisor", o->hypervisor);
+	put_yaml_optional(f, "version", o->version);
+	put_yaml_optional(f, "command", o->cmdline);
+	put_yaml_seconds(f, "duration", o->duration);
+	if (o->have_exit_code)
+		fprintf(f, "  exit_code: %ld\n", o->exit_code);
+	else
+		fputs("  exit_code: null\n", f);
+	put_yaml_seconds(f, "timeout", o->timeout);
+	fprintf(f, "  checks: {pass: %lu, fail: %lu, skip: %lu, error: %lu, xfail: %lu, xpass: %lu}\n",
+		v->count[O_PASS], v->count[O_FAIL], v->count[O_SKIP], v->count[O_ERROR],
+		v->count[O_XFAIL], v->count[O_XPASS]);
+	if (!tail) {
+		fputs("  console: \"\"\n", f);
+	} else {
+		fputs("  console: |\n", f);
+		for (i = 0; i < tail; i++)
+			put_yaml_literal_line(f, "    ", hvt_console_tail_line(c, i));
+	}
+	fputs("  ...\n", f);
+}
+
+/** Write the key=value summary. */
+static void write_summary(FILE *f, const struct verdict *v)
+{
+	fprintf(f, "verdict=%s\npass=%lu\nfail=%lu\nskip=%lu\nerror=%lu\nxfail=%lu\nxpass=%lu\nchecks=%zu\nreason=",
+		hvt_status_name(v->status), v->count[O_PASS], v->count[O_FAIL], v->count[O_SKIP],
+		v->count[O_ERROR], v->count[O_XFAIL], v->count[O_XPASS], v->n);
+	put_sanitized(f, v->reason);
+	fputc('\n', f);
+}
+
+/** Write JUnit XML: one testcase per check, plus one for an incoherent console. */
+static void write_junit(FILE *f, const struct hvt_console *c, const struct options *o,
+			const struct verdict *v)
+{
+	bool stream_error = hvt_console_error(c) != HVT_STREAM_OK;
+	unsigned long failures = v->count[O_FAIL] + v->count[O_XPASS];
+	unsigned long errors = v->count[O_ERROR] + (stream_error ? 1 : 0);
+	unsigned long skipped = v->count[O_SKIP] + v->count[O_XFAIL];
+	size_t i;
+
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"", f);
+	put_xml(f, o->test);
+	if (o->hypervisor) {
+		fputs(" (", f);
+		put_xml(f, o->hypervisor);
+		fputc(')', f);
+	}
+	fprintf(f, "\" tests=\"%zu\" failures=\"%lu\" errors=\"%lu\" skipped=\"%lu\"",
+		v->n + (stream_error ? 1 : 0), failures, errors, skipped);
+	if (o->duration && valid_seconds(o->duration))
+		fprintf(f, " time=\"%s\"", o->duration);
+	fputs(">\n", f);
+	for (i = 0; i < v->n; i++) {
+		const struct check *k = &v->checks[i];
+
+		fputs("    <testcase classname=\"", f);
+		if (o->hypervisor) {
+			put_xml(f, o->hypervisor);
+			fputc('.', f);
+		}
+		put_xml(f, o->test);
+		fputs("\" name=\"", f);
+		put_xml(f, k->r->name);
+		fputs("\"", f);
+		switch (k->o) {
+		case O_PASS:
+			fputs("/>\n", f);
+			continue;
+		case O_FAIL:
+			fputs(">\n      <failure message=\"", f);
+			put_xml(f, k->r->detail);
+			fputs("\"/>\n", f);
+			break;
+		case O_SKIP:
+			fputs(">\n      <skipped message=\"", f);
+			put_xml(f, k->r->detail);
+			fputs("\"/>\n", f);
+			break;
+		case O_ERROR:
+			fputs(">\n      <error message=\"", f);
+			put_xml(f, k->r->detail);
+			fputs("\"/>\n", f);
+			break;
+		case O_XFAIL:
+			fputs(">\n      <skipped message=\"", f);
+			if (k->not_run) {
+				put_xml(f, k->r->detail);
+			} else {
+				fputs("expected failure: ", f);
+				put_xml(f, k->why);
+			}
+			fputs("\"/>\n", f);
+			break;
+		case O_XPASS:
+			fputs(">\n      <failure message=\"expected to fail (", f);
+			put_xml(f, k->why);
+			fputs(") but passed; update ", f);
+			put_xml(f, errata_name(o));
+			fputs("\"/>\n", f);
+			break;
+		case O_COUNT:
+			break;
+		}
+		fputs("    </testcase>\n", f);
+	}
+	if (stream_error) {
+		fputs("    <testcase classname=\"", f);
+		if (o->hypervisor) {
+			put_xml(f, o->hypervisor);
+			fputc('.', f);
+		}
+		put_xml(f, o->test);
+		fputs("\" name=\"console\">\n      <error message=\"", f);
+		put_xml(f, v->reason);
+		fputs("\"/>\n      <system-out>", f);
+		for (i = 0; i < hvt_console_tail_count(c); i++) {
+			put_xml(f, hvt_console_tail_line(c, i));
+			fputc('\n', f);
+		}
+		fputs("</system-out>\n    </testcase>\n", f);
+	}
+	fputs("  </testsuite>\n</testsuites>\n", f);
+}
+
+/** The short human summary: a line, then the failures or, for an ERROR, the last console lines. */
+static void write_human(FILE *f, const struct hvt_console *c, const struct options *o,
+			const struct verdict *v)
+{
+	static const char *const what[O_COUNT] = {
+		[O_PASS] = "passed", [O_FAIL] = "failed", [O_SKIP] = "skipped",
+		[O_ERROR] = "errors", [O_XFAIL] = "expected failures", [O_XPASS] = "unexpected passes",
+	};
+	static const enum outcome order[] = { O_PASS, O_FAIL, O_XPASS, O_SKIP, O_XFAIL, O_ERROR };
+	const char *sep = "";
+	size_t i, shown = 0;
+
+	if (v->status == HVT_ERROR) {
+		fprintf(f, "ERROR  ");
+		put_sanitized(f, o->test);
+		fputs(": ", f);
+		put_sanitized(f, v->reason);
+		fputc('\n', f);
+		if (hvt_console_error(c) != HVT_STREAM_OK && hvt_console_tail_count(c)) {
+			fputs("  last console lines:\n", f);
+			for (i = 0; i < hvt_console_tail_count(c); i++)
+				fprintf(f, "  | %s\n", hvt_console_tail_line(c, i));
+		}
+		return;
+	}
+	fprintf(f, "%-4s  ", hvt_status_name(v->status));
+	put_sanitized(f, o->test);
+	fputs("  (", f);
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (v->count[order[i]]) {
+			fprintf(f, "%s%lu %s", sep, v->count[order[i]], what[order[i]]);
+			sep = ", ";
+		}
+	}
+	fputs(")\n", f);
+	for (i = 0; i < v->n && shown < 10; i++) {
+		const struct check *k = &v->checks[i];
+
+		if (k->o == O_FAIL) {
+			fprintf(f, "  FAIL   %s: ", k->r->name);
+			put_sanitized(f, k->r->detail);
+			fputc('\n', f);
+			shown++;
+		} else if (k->o == O_XPASS) {
+			fprintf(f, "  XPASS  %s: expected to fail (", k->r->name);
+			put_sanitized(f, k->why);
+			fprintf(f, ") but passed; update %s\n", errata_name(o));
+			shown++;
+		}
+	}
+	if (shown == 10 && v->count[O_FAIL] + v->count[O_XPASS] > 10)
+		fprintf(f, "  ... and %lu more\n", v->count[O_FAIL] + v->count[O_XPASS] - 10);
+}
+
+/* ------------------------------------------------------------------ command line */
+
+static void usage(FILE *f)
+{
+	fputs("usage: hvt-verdict [options] LOGFILE   (LOGFILE '-' reads standard input)\n"
+	      "       hvt-verdict --exclusions --errata FILE --hypervisor H [--hv-version V] --test T\n"
+	      "  --test NAME          test name (TAP and errata lookup)\n"
+	      "  --hypervisor H       qemu-tcg, qemu-kvm or bochs\n"
+	      "  --hv-version V       hypervisor version, e.g. 7.2.22 (errata conditions)\n"
+	      "  --errata FILE        expected-failure data (docs/errata.md)\n"
+	      "  --nonce N            nonce passed to the guest: BEGIN and END must carry it\n"
+	      "  --exit-code N        exit status of the hypervisor (124: killed by the timeout)\n"
+	      "  --timeout SECS       timeout that applied\n"
+	      "  --cmdline STR        hypervisor command line (diagnostics)\n"
+	      "  --duration SECS      run time (diagnostics)\n"
+	      "  --tap N              print one TAP 13 test point numbered N\n"
+	      "  --summary FILE       write key=value lines\n"
+	      "  --junit FILE         write JUnit XML\n"
+	      "  --tail N             console lines in diagnostics (default 10)\n"
+	      "  --exclusions         print the guest command-line words (-CHECK) of the errata's\n"
+	      "                       not-run entries for H, V and T, one a line; read no log\n"
+	      "exit status: 0 PASS, 1 FAIL, 77 SKIP, 99 ERROR, 2 usage error\n"
+	      "(with --exclusions: 0, or 2 for a usage error or bad errata)\n", f);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("hvt-verdict: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs(" (see hvt-verdict --help)\n", stderr);
+	return EXIT_USAGE;
+}
+
+static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s[0] || s[0] < '0' || s[0] > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool printable_string(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_TEST = 256, OPT_HV, OPT_VERSION, OPT_ERRATA, OPT_NONCE, OPT_EXIT, OPT_TIMEOUT,
+	       OPT_CMDLINE, OPT_DURATION, OPT_TAP, OPT_SUMMARY, OPT_JUNIT, OPT_TAIL, OPT_EXCLUSIONS,
+	       OPT_HELP };
+	static const struct option longopts[] = {
+		{ "test", required_argument, NULL, OPT_TEST },
+		{ "hypervisor", required_argument, NULL, OPT_HV },
+		{ "hv-version", required_argument, NULL, OPT_VERSION },
+		{ "errata", required_argument, NULL, OPT_ERRATA },
+		{ "nonce", required_argument, NULL, OPT_NONCE },
+		{ "exit-code", required_argument, NULL, OPT_EXIT },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "tap", required_argument, NULL, OPT_TAP },
+		{ "summary", required_argument, NULL, OPT_SUMMARY },
+		{ "junit", required_argument, NULL, OPT_JUNIT },
+		{ "tail", required_argument, NULL, OPT_TAIL },
+		{ "exclusions", no_argument, NULL, OPT_EXCLUSIONS },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long num;
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->tail = HVT_TAIL_DEFAULT;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_TEST:
+			if (!printable_string(optarg))
+				return usage_error("--test '%s': expected a non-empty printable name", optarg);
+			o->test = optarg;
+			break;
+		case OPT_HV:
+			if (!hvt_hypervisor_known(optarg))
+				return usage_error("--hypervisor '%s': expected qemu-tcg, qemu-kvm or bochs", optarg);
+			o->hypervisor = optarg;
+			break;
+		case OPT_VERSION:
+			/* empty: the runner could not tell; only '*' entries apply then */
+			o->version = optarg[0] ? optarg : NULL;
+			break;
+		case OPT_ERRATA:
+			o->errata_path = optarg;
+			break;
+		case OPT_NONCE:
+			if (!printable_string(optarg) || strchr(optarg, ' ') || strlen(optarg) > HVT_NAME_MAX)
+				return usage_error("--nonce '%s': expected 1 to 200 printable bytes without spaces", optarg);
+			o->nonce = optarg;
+			break;
+		case OPT_EXIT:
+			if (!parse_ulong(optarg, 255, &num))
+				return usage_error("--exit-code '%s': expected 0 to 255", optarg);
+			o->exit_code = (long)num;
+			o->have_exit_code = true;
+			break;
+		case OPT_TIMEOUT:
+			o->timeout = optarg[0] ? optarg : NULL;
+			break;
+		case OPT_CMDLINE:
+			o->cmdline = optarg;
+			break;
+		case OPT_DURATION:
+			o->duration = optarg[0] ? optarg : NULL;
+			break;
+		case OPT_TAP:
+			if (!parse_ulong(optarg, 1000000000, &num) || num == 0)
+				return usage_error("--tap '%s': expected a test number from 1", optarg);
+			o->tap = num;
+			break;
+		case OPT_SUMMARY:
+			o->summary = optarg;
+			break;
+		case OPT_JUNIT:
+			o->junit = optarg;
+			break;
+		case OPT_TAIL:
+			if (!parse_ulong(optarg, HVT_TAIL_MAX, &num))
+				return usage_error("--tail '%s': expected 0 to 1000", optarg);
+			o->tail = num;
+			break;
+		case OPT_EXCLUSIONS:
+			o->exclusions = true;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			exit(0);
+		case ':':
+			return usage_error("%s needs an argument", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (o->exclusions) {
+		/* The runner asks before the guest boots: there is no log and no report yet. */
+		if (optind != argc)
+			return usage_error("--exclusions takes no LOGFILE ('%s')", argv[optind]);
+		if (!o->errata_path || !o->hypervisor || !o->test)
+			return usage_error("%s", "--exclusions needs --errata, --hypervisor and --test");
+		if (o->tap || o->summary || o->junit)
+			return usage_error("%s", "--exclusions writes no report (--tap, --summary, --junit)");
+		return 0;
+	}
+	if (optind != argc - 1)
+		return usage_error("%s", optind >= argc ? "expected one LOGFILE" : "expected only one LOGFILE");
+	o->log = argv[optind];
+	return 0;
+}
+
+static int read_log(const char *path, struct hvt_console *c)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	static unsigned char buf[65536];
+	size_t n;
+	int ret = 0;
+
+	if (!f) {
+		fprintf(stderr, "hvt-verdict: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		hvt_console_feed(c, buf, n);
+	if (ferror(f)) {
+		fprintf(stderr, "hvt-verdict: %s: read error\n", path);
+		ret = -1;
+	}
+	if (f != stdin)
+		fclose(f);
+	return ret;
+}
+
+/* Write the summary or (@junit) the JUnit report to @path; false (after a message) when it cannot be written. */
+static bool write_file(const char *path, const struct hvt_console *c, const struct options *o,
+		       const struct verdict *v, bool junit)
+{
+	FILE *f = fopen(path, "w");
+	bool ok;
+
+	if (!f) {
+		fprintf(stderr, "hvt-verdict: %s: %s\n", path, strerror(errno));
+		return false;
+	}
+	if (junit)
+		write_junit(f, c, o, v);
+	else
+		write_summary(f, v);
+	ok = !ferror(f);
+	if (fclose(f) != 0)
+		ok = false;
+	if (!ok)
+		fprintf(stderr, "hvt-verdict: %s: write error\n", path);
+	return ok;
+}
+
+/* Print "-CHECK" for each not-run entry that applies: the guest then leaves those checks out. */
+static void write_exclusions(FILE *f, const struct hvt_errata *e, const struct options *o)
+{
+	const struct hvt_erratum *x;
+	size_t pos = 0;
+
+	while ((x = hvt_errata_next_not_run(e, o->hypervisor, o->version, o->test, &pos)))
+		fprintf(f, "-%s\n", x->check);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct hvt_errata *errata = NULL;
+	struct hvt_console *c;
+	struct verdict v;
+	char err[512];
+	int ret;
+
+	ret = parse_options(argc, argv, &o);
+	if (ret)
+		return ret;
+	if (o.errata_path) {
+		errata = hvt_errata_load(o.errata_path, err, sizeof(err));
+		if (!errata) {
+			fprintf(stderr, "hvt-verdict: %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
+	if (o.exclusions) {
+		write_exclusions(stdout, errata, &o);
+		hvt_errata_free(errata);
+		return fflush(stdout) != 0 || ferror(stdout) ? EXIT_USAGE : 0;
+	}
+	c = hvt_console_new(o.nonce, o.tail);
+	if (!c) {
+		fputs("hvt-verdict: out of memory\n", stderr);
+		hvt_errata_free(errata);
+		return EXIT_ERROR;
+	}
+	if (read_log(o.log, c) != 0) {
+		hvt_console_free(c);
+		hvt_errata_free(errata);
+		return EXIT_USAGE;
+	}
+	hvt_console_finish(c);
+	if (!o.test)
+		o.test = hvt_console_test(c) ? hvt_console_test(c) : "unknown";
+	if (judge(c, errata, &o, &v) != 0) {
+		fputs("hvt-verdict: out of memory\n", stderr);
+		hvt_console_free(c);
+		hvt_errata_free(errata);
+		return EXIT_ERROR;
+	}
+
+	if (o.tap)
+		write_tap(stdout, c, &o, &v, o.tap);
+	else
+		write_human(stdout, c, &o, &v);
+	ret = exit_status(v.status);
+	if (o.summary && !write_file(o.summary, c, &o, &v, false))
+		ret = EXIT_USAGE;
+	if (o.junit && !write_file(o.junit, c, &o, &v, true))
+		ret = EXIT_USAGE;
+	if (fflush(stdout) != 0)
+		ret = EXIT_USAGE;
+
+	verdict_free(&v);
+	hvt_console_free(c);
+	hvt_errata_free(errata);
+	return ret;
+}
