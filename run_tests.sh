@@ -1,0 +1,576 @@
+#!/usr/bin/env bash
+# run_tests.sh: run the tests of unittests.cfg on one or more hypervisors.
+#
+# Every test runs in its own hypervisor process, in parallel, under its cfg
+# timeout; its console goes to a log, and build/host/hvt-verdict turns the
+# log into the verdict. See usage() for the options and the log layout.
+set -u
+
+HVT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/hv.sh
+source "$HVT_ROOT/scripts/hv.sh"
+
+usage() {
+	cat <<'USAGE'
+Usage: run_tests.sh [OPTION]... [NAME]...
+
+Run the tests of unittests.cfg (all of them, or the NAMEs given) and end with
+the line "N passed, N failed, N skipped".
+
+  --hypervisor H[,H...]  qemu-tcg, qemu-kvm, bochs or all (default: qemu-kvm
+                         when KVM works, else qemu-tcg; ACCEL=tcg|kvm is a
+                         shorthand for qemu-tcg|qemu-kvm)
+  -g, --group GROUP      only tests of GROUP (repeatable, or comma-separated)
+  -j, --jobs N           run N tests at once (default: the number of CPUs)
+  -t, --tap              TAP 13 on stdout; progress lines go to stderr
+  -v, --verbose          show the console of every test that did not pass
+  --list                 print the selected test names and exit
+  --config FILE          use FILE instead of unittests.cfg (env UNITTESTS_CFG)
+  --errata FILE          use FILE instead of errata.cfg (env ERRATA_CFG)
+  -h, --help             this text
+
+Environment: QEMU (the QEMU binary, default from config.sh), TIMEOUT (overrides
+every test's timeout: seconds, or with a suffix s or m).
+
+Logs: each run gets its own directory logs/run-YYYYmmdd-HHMMSS-PID/ (logs/latest
+points at the newest) holding, per test and hypervisor, NAME.HYPERVISOR.log (the
+console), .cmd (the hypervisor command), .err (the hypervisor's stdout and
+stderr), .summary and .tap (hvt-verdict's output), plus results.txt and
+results.tap for the whole run. logs/NAME.HYPERVISOR.log is a symbolic link to
+the newest console log of that test.
+
+Exit status: 0 nothing failed, 1 a test failed or had an error, 2 usage or
+configuration error (nothing was run), 130 interrupted.
+USAGE
+}
+
+die_usage() {
+	echo "run_tests.sh: $*" >&2
+	exit 2
+}
+
+# ------------------------------------------------------------ options
+
+opt_hypervisors=""
+opt_groups=()
+opt_names=()
+opt_jobs=""
+opt_tap=0
+opt_verbose=0
+opt_list=0
+cfg_file=${UNITTESTS_CFG:-}
+errata_file=${ERRATA_CFG:-}
+
+parse_options() {
+	while (($#)); do
+		case "$1" in
+		--hypervisor|-g|--group|-j|--jobs|--config|--errata)
+			(($# >= 2)) || die_usage "option $1 needs a value"
+			set_option "$1" "$2"
+			shift 2
+			continue ;;
+		--hypervisor=*|--group=*|--jobs=*|--config=*|--errata=*)
+			set_option "${1%%=*}" "${1#*=}" ;;
+		-t|--tap) opt_tap=1 ;;
+		-v|--verbose) opt_verbose=1 ;;
+		--list) opt_list=1 ;;
+		-h|--help) usage; exit 0 ;;
+		--) shift; opt_names+=("$@"); break ;;
+		-*) die_usage "unknown option '$1' (see --help)" ;;
+		*) opt_names+=("$1") ;;
+		esac
+		shift
+	done
+}
+
+set_option() {
+	local g
+	case "$1" in
+	--hypervisor) opt_hypervisors=$2 ;;
+	-g|--group) IFS=, read -ra g <<<"$2"; opt_groups+=("${g[@]}") ;;
+	-j|--jobs) opt_jobs=$2 ;;
+	--config) cfg_file=$2 ;;
+	--errata) errata_file=$2 ;;
+	esac
+}
+
+# The hypervisors to run on, into the array hypervisors.
+choose_hypervisors() {
+	local list=$opt_hypervisors h
+	if [[ -z "$list" ]]; then
+		case "${ACCEL:-}" in
+		tcg) list=qemu-tcg ;;
+		kvm) list=qemu-kvm ;;
+		'') if hv_available qemu-kvm; then list=qemu-kvm; else list=qemu-tcg; fi ;;
+		*) die_usage "ACCEL must be tcg or kvm, not '$ACCEL'" ;;
+		esac
+	fi
+	[[ "$list" == all ]] && list=${HV_ALL// /,}
+	hypervisors=()
+	IFS=, read -ra list <<<"$list"
+	for h in "${list[@]}"; do
+		hv_known "$h" || die_usage "unknown hypervisor '$h' (known: $HV_ALL)"
+		[[ " ${hypervisors[*]} " == *" $h "* ]] || hypervisors+=("$h")
+	done
+	((${#hypervisors[@]})) || die_usage "no hypervisor given"
+}
+
+# ------------------------------------------------------------ configuration
+
+# Paths given by the user are relative to where they ran us; we work from
+# the tree's root.
+absolute() {
+	case "$1" in
+	/*) printf '%s\n' "$1" ;;
+	*) printf '%s/%s\n' "$PWD" "$1" ;;
+	esac
+}
+
+need_tool() {
+	[[ -x "$HVT_ROOT/build/host/$1" ]] ||
+		die_usage "build/host/$1 is missing (run make)"
+}
+
+# Read the cfg into the arrays t_* (one element per test).
+load_cfg() {
+	local name file args smp mem qcpu qparams groups timeout req hvs
+	if ! "$HVT_ROOT/build/host/hvt-cfg" check "$cfg_file"; then
+		echo "run_tests.sh: $cfg_file is malformed; nothing was run" >&2
+		exit 2
+	fi
+	t_name=() t_file=() t_args=() t_smp=() t_mem=() t_cpu=() t_params=()
+	t_groups=() t_timeout=() t_requires=() t_hvs=()
+	# The Bochs fields (bochs_cpu, bochs_params) wait for the Bochs backend.
+	while IFS=$'\x1f' read -r name file args smp mem qcpu _ qparams _ \
+		groups timeout req hvs; do
+		t_name+=("$name") t_file+=("$file") t_args+=("$args")
+		t_smp+=("$smp") t_mem+=("$mem") t_cpu+=("$qcpu") t_params+=("$qparams")
+		t_groups+=("all $groups") t_timeout+=("$timeout")
+		t_requires+=("$req") t_hvs+=("$hvs")
+	done < <("$HVT_ROOT/build/host/hvt-cfg" list "$cfg_file")
+}
+
+# The errata file must be valid before anything boots: hvt-verdict rejects
+# a malformed one with a usage error (status 2) and FILE:LINE: message.
+check_errata() {
+	local out rc
+	[[ -n "$errata_file" ]] || return 0
+	out=$("$HVT_ROOT/build/host/hvt-verdict" --errata "$errata_file" \
+		--test errata-check --hypervisor qemu-tcg /dev/null 2>&1 >/dev/null)
+	rc=$?
+	if ((rc == 2)); then
+		[[ -n "$out" ]] && printf '%s\n' "$out" >&2
+		echo "run_tests.sh: $errata_file is malformed; nothing was run" >&2
+		exit 2
+	fi
+}
+
+word_in() {
+	[[ " $2 " == *" $1 "* ]]
+}
+
+# The indexes of the selected tests, into the array selected.
+select_tests() {
+	local i n g found
+	for n in "${opt_names[@]}"; do
+		found=0
+		for i in "${!t_name[@]}"; do
+			[[ "${t_name[i]}" == "$n" ]] && found=1
+		done
+		((found)) || die_usage "unknown test '$n' (see run_tests.sh --list)"
+	done
+	for g in "${opt_groups[@]}"; do
+		found=0
+		for i in "${!t_name[@]}"; do
+			word_in "$g" "${t_groups[i]}" && found=1
+		done
+		((found)) || die_usage "group '$g' selects no test"
+	done
+	selected=()
+	for i in "${!t_name[@]}"; do
+		if ((${#opt_names[@]})) && ! word_in "${t_name[i]}" "${opt_names[*]}"; then
+			continue
+		fi
+		if ((${#opt_groups[@]})); then
+			found=0
+			for g in "${opt_groups[@]}"; do
+				word_in "$g" "${t_groups[i]}" && found=1
+			done
+			((found)) || continue
+		fi
+		selected+=("$i")
+	done
+	if ((${#opt_names[@]} + ${#opt_groups[@]})) && ((${#selected[@]} == 0)); then
+		die_usage "no test matches both the names and the groups given"
+	fi
+}
+
+# ------------------------------------------------------------ reporting
+
+# Totals: tests per verdict, checks per status.
+n_pass=0 n_fail=0 n_skip=0
+c_pass=0 c_fail=0 c_skip=0 c_xfail=0 c_error=0
+tap_number=0
+
+# Progress lines go where TAP does not.
+info() {
+	printf '%s\n' "$*" >&3
+}
+
+# TAP's YAML wants a quoted scalar: single quotes, doubled inside.
+yaml_quote() {
+	printf "'%s'" "${1//\'/\'\'}"
+}
+
+# One line per test: "PASS  msr (qemu-tcg)  0.41 s", the reason unless PASS.
+report_line() {
+	local verdict=$1 name=$2 hv=$3 secs=$4 reason=$5 line
+	line=$(printf '%-5s %s (%s)' "$verdict" "$name" "$hv")
+	[[ -n "$secs" ]] && line+="  $secs s"
+	[[ -n "$reason" && "$verdict" != PASS ]] && line+=": $reason"
+	[[ -n "$reason" && "$verdict" == PASS ]] && line+="  ($reason)"
+	info "$line"
+	printf '%s\n' "$line" >>"$run_dir/results.txt"
+}
+
+count_verdict() {
+	case "$1" in
+	PASS) n_pass=$((n_pass + 1)) ;;
+	SKIP) n_skip=$((n_skip + 1)) ;;
+	*) n_fail=$((n_fail + 1)) ;;
+	esac
+}
+
+# A result decided without booting (SKIP, or ERROR before the start).
+report_unbooted() {
+	local verdict=$1 name=$2 hv=$3 reason=$4 tap
+	tap_number=$((tap_number + 1))
+	if [[ "$verdict" == SKIP ]]; then
+		tap="ok $tap_number - $name ($hv) # SKIP $reason"
+	else
+		tap="not ok $tap_number - $name ($hv)"$'\n'"  ---"$'\n'"  message: $(yaml_quote "$reason")"$'\n'"  ..."
+	fi
+	emit_tap "$tap"
+	report_line "$verdict" "$name" "$hv" "" "$reason"
+	count_verdict "$verdict"
+}
+
+emit_tap() {
+	printf '%s\n' "$1" >>"$run_dir/results.tap"
+	((opt_tap)) && printf '%s\n' "$1"
+	return 0
+}
+
+# The value of KEY in an hvt-verdict --summary file.
+summary_get() {
+	sed -n "s/^$1=//p" "$2" | head -n 1
+}
+
+add_checks() {
+	local f=$1 v
+	v=$(summary_get pass "$f"); c_pass=$((c_pass + ${v:-0}))
+	v=$(summary_get fail "$f"); c_fail=$((c_fail + ${v:-0}))
+	v=$(summary_get xpass "$f"); c_fail=$((c_fail + ${v:-0}))
+	v=$(summary_get skip "$f"); c_skip=$((c_skip + ${v:-0}))
+	v=$(summary_get xfail "$f"); c_xfail=$((c_xfail + ${v:-0}))
+	v=$(summary_get error "$f"); c_error=$((c_error + ${v:-0}))
+}
+
+show_console() {
+	local log=$1
+	info "---- console: $log"
+	if [[ -s "$log" ]]; then
+		sed 's/\r$//' "$log" | cat -v >&3
+		[[ -n "$(tail -c 1 "$log")" ]] && info ""
+	else
+		info "(empty)"
+	fi
+	info "----"
+}
+
+print_totals() {
+	local checks="(checks: $c_pass pass, $c_fail fail, $c_skip skip, $c_xfail expected failures"
+	((c_error)) && checks+=", $c_error errors"
+	echo "$checks)"
+	echo "$n_pass passed, $n_fail failed, $n_skip skipped"
+}
+
+# ------------------------------------------------------------ jobs
+
+# Per running job, keyed by its PID, which is also its process group.
+declare -A job_unit=() job_start=()
+
+# Units are "TESTINDEX HYPERVISOR"; per unit, its nonce and log base name.
+declare -A unit_nonce=() unit_base=() unit_cmd=()
+
+# Why this test does not boot on H ("SKIP reason" or "ERROR reason"), or "".
+unbooted_reason() {
+	local i=$1 h=$2 missing requires=()
+	read -ra requires <<<"${t_requires[i]}"
+	if [[ -n "${t_hvs[i]}" ]] && ! word_in "$h" "${t_hvs[i]}"; then
+		echo "SKIP not run on $h (hypervisors = ${t_hvs[i]})"
+	elif ! hv_available "$h"; then
+		echo "SKIP $h unavailable: $HV_REASON"
+	elif missing=$(hv_missing_features "$h" "${requires[@]}") && [[ -n "$missing" ]]; then
+		echo "SKIP $h lacks ${missing//$'\n'/ }"
+	elif [[ ! -f "x86/${t_file[i]}" ]]; then
+		echo "ERROR image x86/${t_file[i]} not found (run make)"
+	fi
+}
+
+test_timeout() {
+	if [[ -n "${TIMEOUT:-}" ]]; then
+		hvt_seconds "$TIMEOUT"
+	else
+		echo "${t_timeout[$1]}"
+	fi
+}
+
+start_unit() {
+	local unit=$1 i=${1%% *} h=${1#* } nonce base cmdline secs
+	nonce=$(hvt_nonce)
+	base="$run_dir/${t_name[i]}.$h"
+	cmdline="${t_args[i]:+${t_args[i]} }$(hvt_exclusions "$h" "${t_name[i]}" "$errata_file")nonce=$nonce"
+	hv_command "$h" --image "x86/${t_file[i]}" --append "$cmdline" \
+		--smp "${t_smp[i]}" --memory "${t_mem[i]}" --cpu "${t_cpu[i]}" \
+		--params "${t_params[i]}" --console "$base.log" || return 1
+	: >"$base.log"
+	hvt_symlink "${base#logs/}.log" "logs/${t_name[i]}.$h.log"
+	unit_cmd[$unit]=$(printf '%q ' "${HV_ARGV[@]}")
+	printf '%s\n' "${unit_cmd[$unit]}" >"$base.cmd"
+	unit_nonce[$unit]=$nonce
+	unit_base[$unit]=$base
+	secs=$(test_timeout "$i")
+
+	hv_spawn "$secs" "${HV_ARGV[@]}" </dev/null >"$base.err" 2>&1
+	job_unit[$HV_PID]=$unit
+	job_start[$HV_PID]=$EPOCHREALTIME
+}
+
+# Turn a finished job's console into its verdict and report it.
+finish_unit() {
+	local pid=$1 rc=$2 unit=${job_unit[$1]} i h base secs limit out vrc
+	local verdict reason xfail args=()
+	i=${unit%% *} h=${unit#* } base=${unit_base[$unit]}
+	secs=$(hvt_elapsed "${job_start[$pid]}" "$EPOCHREALTIME")
+	limit=$(test_timeout "$i")
+	unset "job_unit[$pid]" "job_start[$pid]"
+	kill_leftovers "$pid"
+	[[ -s "$base.err" ]] || rm -f "$base.err"
+
+	tap_number=$((tap_number + 1))
+	args=(--test "${t_name[i]}" --hypervisor "$h" --hv-version "$(hv_version "$h")"
+		--nonce "${unit_nonce[$unit]}" --exit-code "$rc"
+		--cmdline "${unit_cmd[$unit]}" --duration "$secs"
+		--timeout "$limit" --summary "$base.summary" --tap "$tap_number")
+	[[ -n "$errata_file" ]] && args+=(--errata "$errata_file")
+	rm -f "$base.summary"
+	out=$("$HVT_ROOT/build/host/hvt-verdict" "${args[@]}" "$base.log" 2>"$base.verdict-err")
+	vrc=$?
+	# A Ctrl-C from the terminal also hits hvt-verdict: that test did not finish.
+	[[ -n "$interrupted" ]] && return 0
+	verdict=$(summary_get verdict "$base.summary" 2>/dev/null)
+	reason=$(summary_get reason "$base.summary" 2>/dev/null)
+	if [[ -z "$verdict" ]]; then
+		verdict=ERROR
+		reason="hvt-verdict failed (status $vrc): $(head -n 1 "$base.verdict-err")"
+		out="not ok $tap_number - ${t_name[i]} ($h)"$'\n'"  ---"$'\n'"  message: $(yaml_quote "$reason")"$'\n'"  ..."
+	else
+		add_checks "$base.summary"
+		xfail=$(summary_get xfail "$base.summary")
+		if [[ "$verdict" == PASS && "${xfail:-0}" != 0 ]]; then
+			reason="$xfail expected failure$( ((xfail == 1)) || echo s)"
+		fi
+	fi
+	[[ -s "$base.verdict-err" ]] || rm -f "$base.verdict-err"
+	# Why the hypervisor stopped is the most useful hint for an ERROR.
+	if [[ "$verdict" == ERROR ]]; then
+		if ((rc > 128)); then
+			reason+="; $h was killed by SIG$(kill -l "$rc" 2>/dev/null || echo "$((rc - 128))")"
+		fi
+		[[ -f "$base.err" ]] && reason+="; $h said: $(head -n 1 "$base.err")"
+	fi
+	printf '%s\n' "$out" >"$base.tap"
+	emit_tap "$out"
+	report_line "$verdict" "${t_name[i]}" "$h" "$secs" "$reason"
+	count_verdict "$verdict"
+	if ((opt_verbose)) && [[ "$verdict" == FAIL || "$verdict" == ERROR ]]; then
+		show_console "$base.log"
+	fi
+}
+
+# What the hypervisor started and left behind dies with its process group
+# (the job wrapper does this too; this covers a wrapper that was killed).
+kill_leftovers() {
+	kill -s KILL -- "-$1" 2>/dev/null
+	return 0
+}
+
+# Wait for one job to end and report it. Returns 1 when interrupted.
+reap_one() {
+	local pid="" rc
+	wait -n -p pid
+	rc=$?
+	[[ -n "$interrupted" ]] && return 1
+	[[ -n "$pid" && -n "${job_unit[$pid]+set}" ]] || return 0
+	finish_unit "$pid" "$rc"
+}
+
+# ------------------------------------------------------------ interruption
+
+interrupted=""
+
+# Stop every running hypervisor: SIGTERM to each job's process group; a
+# second signal, or 5 s without effect, SIGKILLs it.
+# shellcheck disable=SC2317 # called by the traps
+on_signal() {
+	local sig=TERM pid
+	[[ -n "$interrupted" ]] && sig=KILL
+	interrupted=$1
+	for pid in "${!job_unit[@]}"; do
+		hv_kill "$pid" "$sig"
+	done
+}
+
+# After an interruption: wait for the stopped jobs, keep their partial logs.
+drain_interrupted() {
+	local pid n=${#job_unit[@]} tries=0
+	while ((${#job_unit[@]})); do
+		for pid in "${!job_unit[@]}"; do
+			if ! kill -0 "$pid" 2>/dev/null; then
+				wait "$pid" 2>/dev/null
+				kill_leftovers "$pid"
+				unset "job_unit[$pid]" "job_start[$pid]"
+			elif ((tries == 50)); then
+				hv_kill "$pid" KILL
+			fi
+		done
+		tries=$((tries + 1))
+		((${#job_unit[@]})) && sleep 0.1
+	done
+	info "interrupted by SIG$interrupted: $n running test(s) stopped, $((total - tap_number)) of $total not finished; logs in $run_dir/"
+}
+
+# ------------------------------------------------------------ main
+
+# Resolve the user's paths, then work from the tree's root.
+setup_paths() {
+	cfg_file=$(absolute "${cfg_file:-$HVT_ROOT/unittests.cfg}")
+	if [[ -n "$errata_file" ]]; then
+		errata_file=$(absolute "$errata_file")
+	elif [[ -f "$HVT_ROOT/errata.cfg" ]]; then
+		errata_file=$HVT_ROOT/errata.cfg
+	fi
+	[[ -n "${QEMU:-}" ]] && QEMU=$(absolute "$QEMU")
+	cd "$HVT_ROOT" || exit 2
+	# Messages name the files as the user knows them: relative to the tree.
+	cfg_file=${cfg_file#"$HVT_ROOT/"}
+	errata_file=${errata_file#"$HVT_ROOT/"}
+	hv_load_config
+}
+
+check_settings() {
+	jobs=${opt_jobs:-$(nproc 2>/dev/null || echo 1)}
+	[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die_usage "-j needs a positive number, not '$jobs'"
+	if [[ -n "${TIMEOUT:-}" ]] && ! hvt_seconds "$TIMEOUT" >/dev/null; then
+		die_usage "TIMEOUT must be seconds, or with a suffix s or m, not '$TIMEOUT'"
+	fi
+}
+
+# Every selected test on every hypervisor, hypervisor by hypervisor.
+make_units() {
+	local h i
+	units=()
+	for h in "${hypervisors[@]}"; do
+		for i in "${selected[@]}"; do
+			units+=("$i $h")
+		done
+	done
+	total=${#units[@]}
+	# Probe each hypervisor here, in this shell: hv_available caches what it
+	# learns for the $(...) subshells that follow.
+	for h in "${hypervisors[@]}"; do
+		hv_available "$h"
+	done
+}
+
+start_run() {
+	if ((opt_tap)); then exec 3>&2; else exec 3>&1; fi
+	run_dir=$(hvt_new_run_dir) || exit 2
+	: >"$run_dir/results.txt"
+	echo "1..$total" >"$run_dir/results.tap"
+	info "run_tests: $total test$( ((total == 1)) || echo s) on ${hypervisors[*]}," \
+		"$jobs at a time; logs in $run_dir/"
+	if ((opt_tap)); then
+		echo "TAP version 13"
+		echo "1..$total"
+	fi
+	trap 'on_signal INT' INT
+	trap 'on_signal TERM' TERM
+	trap 'on_signal HUP' HUP
+}
+
+# Report what does not boot at once; boot the rest, at most $jobs at a time.
+run_units() {
+	local unit i h reason
+	for unit in "${units[@]}"; do
+		[[ -n "$interrupted" ]] && return
+		i=${unit%% *} h=${unit#* }
+		reason=$(unbooted_reason "$i" "$h")
+		if [[ -n "$reason" ]]; then
+			report_unbooted "${reason%% *}" "${t_name[i]}" "$h" "${reason#* }"
+			continue
+		fi
+		while ((${#job_unit[@]} >= jobs)) && [[ -z "$interrupted" ]]; do
+			reap_one || break
+		done
+		[[ -n "$interrupted" ]] && return
+		start_unit "$unit" ||
+			report_unbooted ERROR "${t_name[i]}" "$h" "cannot build the $h command"
+	done
+	while ((${#job_unit[@]})) && [[ -z "$interrupted" ]]; do
+		reap_one || break
+	done
+}
+
+end_run() {
+	if [[ -n "$interrupted" ]]; then
+		drain_interrupted
+		((opt_tap)) && echo "Bail out! interrupted by SIG$interrupted"
+		print_totals
+		case "$interrupted" in
+		INT) exit 130 ;;
+		HUP) exit 129 ;;
+		*) exit 143 ;;
+		esac
+	fi
+	print_totals
+	((n_fail == 0)) || exit 1
+	exit 0
+}
+
+main() {
+	local i
+	parse_options "$@"
+	setup_paths
+	need_tool hvt-cfg
+	[[ -f "$cfg_file" ]] || die_usage "$cfg_file: no such file"
+	load_cfg
+	select_tests
+	if ((opt_list)); then
+		for i in "${selected[@]}"; do
+			echo "${t_name[i]}"
+		done
+		exit 0
+	fi
+	need_tool hvt-verdict
+	check_errata
+	choose_hypervisors
+	check_settings
+	make_units
+	start_run
+	run_units
+	end_run
+}
+
+main "$@"

@@ -1,0 +1,427 @@
+#!/usr/bin/env bash
+# Tests of run_tests.sh and x86/run against a fake hypervisor
+# (scripts/tests/fake-qemu). They run in a temporary tree that links to the
+# real scripts and host tools, so the repository's logs/ and x86/ are left
+# alone. Output is TAP, then "runner tests: P passed, F failed"; the exit
+# status is non-zero when a test failed.
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+FAKE=$ROOT/scripts/tests/fake-qemu
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hvt-runner-tests.XXXXXX") || exit 2
+TREE=$WORK/tree
+trap 'rm -rf "$WORK"' EXIT
+
+# ------------------------------------------------------------ framework
+
+n_tests=0 n_failed=0
+problem=""
+out=$WORK/out err=$WORK/err rc=0
+
+finish() {
+	n_tests=$((n_tests + 1))
+	if [[ -z "$problem" ]]; then
+		echo "ok $n_tests - $1"
+	else
+		n_failed=$((n_failed + 1))
+		echo "not ok $n_tests - $1"
+		printf '%s' "$problem" | sed 's/^/# /'
+		echo "# stdout:"; sed 's/^/#   /' "$out" | head -n 40
+		echo "# stderr:"; sed 's/^/#   /' "$err" | head -n 20
+	fi
+	problem=""
+}
+
+fail() {
+	problem+="$*"$'\n'
+}
+
+expect_rc() {
+	((rc == $1)) || fail "exit status $rc, expected $1"
+}
+
+# expect_line FILE REGEX: some line of FILE matches (grep -E).
+expect_line() {
+	grep -qE -- "$2" "$1" || fail "no line of $(basename "$1") matches: $2"
+}
+
+expect_no_line() {
+	! grep -qE -- "$2" "$1" || fail "a line of $(basename "$1") matches: $2"
+}
+
+expect_last_line() {
+	[[ "$(tail -n 1 "$1")" == "$2" ]] ||
+		fail "last line of $(basename "$1") is '$(tail -n 1 "$1")', expected '$2'"
+}
+
+# ------------------------------------------------------------ fixtures
+
+# A tree like the repository: the real scripts and host tools, fake images.
+make_tree() {
+	local m
+	mkdir -p "$TREE/x86" "$TREE/build" || exit 2
+	ln -s "$ROOT/run_tests.sh" "$TREE/run_tests.sh"
+	ln -s "$ROOT/scripts" "$TREE/scripts"
+	ln -s "$ROOT/build/host" "$TREE/build/host"
+	ln -s "$ROOT/x86/run" "$TREE/x86/run"
+	for m in pass fail skip error xfail slow hang silent reset garbage forged \
+		nonce crash noboot; do
+		echo "not really an ELF image" >"$TREE/x86/$m.elf"
+	done
+	: >"$TREE/errata.cfg"
+}
+
+# cfg_of MODE...: a cfg with one test per mode, named after it.
+cfg_of() {
+	local m
+	for m in "$@"; do
+		printf '[%s]\nfile = %s.elf\nargs = fake_mode=%s\ntimeout = 2\n\n' "$m" "$m" "$m"
+	done
+}
+
+# run_tests [ARG...]: run the runner in the tree with the fake hypervisor.
+run_tests() {
+	QEMU=${QEMU_OVERRIDE:-$FAKE} "$TREE/run_tests.sh" "$@" >"$out" 2>"$err"
+	rc=$?
+}
+
+x86_run() {
+	QEMU=${QEMU_OVERRIDE:-$FAKE} "$TREE/x86/run" "$@" >"$out" 2>"$err"
+	rc=$?
+}
+
+# Processes still alive (not zombies) whose command line holds $1.
+leftovers() {
+	ps -eo stat=,args= | awk -v m="$1" '$1 !~ /^Z/ && index($0, m) && !/awk/'
+}
+
+# ------------------------------------------------------------ verdicts
+
+test_verdicts() {
+	local m line want
+	cfg_of pass fail skip error hang silent reset garbage forged nonce crash noboot \
+		>"$WORK/verdicts.cfg"
+	run_tests --config "$WORK/verdicts.cfg" --hypervisor qemu-tcg -j 6
+	expect_rc 1
+	expect_last_line "$out" "1 passed, 10 failed, 1 skipped"
+	expect_line "$out" '^\(checks: [0-9]+ pass, [0-9]+ fail, [0-9]+ skip, [0-9]+ expected failures'
+	finish "a run of every fake mode ends with the counts and exits 1"
+
+	for line in "pass:PASS" "fail:FAIL" "skip:SKIP" "error:ERROR" \
+		"hang:ERROR.*timed out" "silent:ERROR.*end marker" \
+		"reset:ERROR.*(begin|reset)" "garbage:ERROR" "forged:ERROR.*after" \
+		"nonce:ERROR.*nonce" "crash:ERROR.*SIGSEGV" "noboot:ERROR.*could not load kernel"; do
+		m=${line%%:*} want=${line#*:}
+		expect_line "$out" "^${want%%.\**} +$m \(qemu-tcg\) +[0-9]+\.[0-9]+ s"
+		[[ "$want" == *'.*'* ]] && expect_line "$out" "^${want%%.\**} +$m \(qemu-tcg\).*${want#*.\*}"
+		finish "fake mode $m gives ${want%%.\**}"
+	done
+}
+
+test_hang_cleanup() {
+	local marker=$RANDOM$RANDOM start end
+	cfg_of hang >"$WORK/hang.cfg"
+	start=$SECONDS
+	FAKE_SLEEP=1000.$marker run_tests --config "$WORK/hang.cfg" --hypervisor qemu-tcg
+	end=$SECONDS
+	expect_rc 1
+	expect_line "$out" '^ERROR hang \(qemu-tcg\) +[23]\.[0-9]+ s: .*timed out'
+	((end - start < 10)) || fail "took $((end - start)) s for a 2 s timeout"
+	sleep 0.2
+	[[ -z "$(leftovers "1000.$marker")" ]] || fail "left behind: $(leftovers "1000.$marker")"
+	finish "a hanging guest times out as ERROR and leaves no process behind"
+}
+
+# ------------------------------------------------------------ configuration
+
+test_bad_cfg() {
+	printf '[ok]\nfile = pass.elf\n[bad]\nfile = pass.elf\nsmp = 100\n' >"$WORK/bad.cfg"
+	: >"$WORK/argv"
+	FAKE_ARGV_FILE=$WORK/argv run_tests --config "$WORK/bad.cfg" --hypervisor qemu-tcg
+	expect_rc 2
+	expect_line "$err" "bad\.cfg:5: smp: 100 is out of range"
+	[[ -s "$WORK/argv" ]] && fail "a hypervisor was started"
+	finish "a malformed cfg stops the run with FILE:LINE: message and boots nothing"
+
+	UNITTESTS_CFG=$WORK/bad.cfg run_tests --hypervisor qemu-tcg
+	expect_rc 2
+	expect_line "$err" "bad\.cfg:5:"
+	finish "UNITTESTS_CFG selects the cfg too"
+}
+
+test_bad_errata() {
+	cfg_of pass >"$WORK/pass.cfg"
+	echo "qemu-tcg * pass:basic.one" >"$WORK/bad-errata.cfg"
+	run_tests --config "$WORK/pass.cfg" --errata "$WORK/bad-errata.cfg" --hypervisor qemu-tcg
+	expect_rc 2
+	expect_line "$err" "bad-errata\.cfg:1:"
+	finish "a malformed errata file stops the run before booting"
+}
+
+test_selection_errors() {
+	cfg_of pass fail >"$WORK/sel.cfg"
+	run_tests --config "$WORK/sel.cfg" --hypervisor qemu-tcg pass nosuchtest
+	expect_rc 2
+	expect_line "$err" "unknown test 'nosuchtest'"
+	finish "an unknown test name is an error (exit 2)"
+
+	run_tests --config "$WORK/sel.cfg" --hypervisor qemu-tcg -g nosuchgroup
+	expect_rc 2
+	expect_line "$err" "group 'nosuchgroup' selects no test"
+	finish "a group that selects nothing is an error (exit 2)"
+
+	run_tests --config "$WORK/sel.cfg" --hypervisor xen
+	expect_rc 2
+	expect_line "$err" "unknown hypervisor 'xen'"
+	finish "an unknown hypervisor is an error (exit 2)"
+
+	run_tests --config "$WORK/sel.cfg" --list
+	expect_rc 0
+	[[ "$(cat "$out")" == $'pass\nfail' ]] || fail "list is '$(cat "$out")'"
+	finish "--list prints the selected tests"
+
+	run_tests --config "$WORK/sel.cfg" --hypervisor qemu-tcg -g all fail
+	expect_rc 1
+	expect_last_line "$out" "0 passed, 1 failed, 0 skipped"
+	finish "names and the implicit group all select together"
+}
+
+# ------------------------------------------------------------ skips, errata, TAP
+
+test_skips() {
+	{
+		printf '[needs_vmx]\nfile = pass.elf\nrequires = vmx\n'
+		printf '[kvm_only]\nfile = pass.elf\nhypervisors = qemu-kvm\n'
+		printf '[no_image]\nfile = missing.elf\n'
+	} >"$WORK/skips.cfg"
+	: >"$WORK/argv"
+	FAKE_ARGV_FILE=$WORK/argv run_tests --config "$WORK/skips.cfg" --hypervisor qemu-tcg,bochs
+	expect_rc 1
+	expect_line "$out" '^SKIP  needs_vmx \(qemu-tcg\): qemu-tcg lacks vmx$'
+	expect_line "$out" '^SKIP  kvm_only \(qemu-tcg\): not run on qemu-tcg'
+	expect_line "$out" '^ERROR no_image \(qemu-tcg\): image x86/missing.elf not found'
+	expect_line "$out" '^SKIP  needs_vmx \(bochs\): bochs unavailable: the Bochs backend is not implemented yet'
+	expect_last_line "$out" "0 passed, 1 failed, 5 skipped"
+	[[ -s "$WORK/argv" ]] && fail "a hypervisor was started"
+	finish "requires, hypervisors and unavailable hypervisors skip without booting"
+
+	cfg_of pass >"$WORK/pass.cfg"
+	QEMU_OVERRIDE=$WORK/no/such/qemu run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg,qemu-kvm
+	expect_rc 0
+	expect_line "$out" "^SKIP  pass \(qemu-tcg\): qemu-tcg unavailable: QEMU binary '.*no/such/qemu' not found"
+	expect_line "$out" "^SKIP  pass \(qemu-kvm\): qemu-kvm unavailable: QEMU binary"
+	expect_last_line "$out" "0 passed, 0 failed, 2 skipped"
+	finish "a missing QEMU binary makes its hypervisors unavailable (SKIP)"
+}
+
+test_errata() {
+	cfg_of xfail >"$WORK/xfail.cfg"
+	echo "qemu-tcg * xfail:known.bug the fake deviates on purpose (SDM Vol. 0 0.0)" >"$WORK/errata.cfg"
+	run_tests --config "$WORK/xfail.cfg" --errata "$WORK/errata.cfg" --hypervisor qemu-tcg
+	expect_rc 0
+	expect_line "$out" '^PASS  xfail \(qemu-tcg\)'
+	expect_line "$out" '^\(checks: 1 pass, 0 fail, 0 skip, 1 expected failures\)$'
+	finish "an errata entry turns a failure into an expected failure"
+
+	ERRATA_CFG=$WORK/errata.cfg run_tests --config "$WORK/xfail.cfg" --hypervisor qemu-kvm
+	expect_rc 1
+	expect_line "$out" '^FAIL  xfail \(qemu-kvm\)'
+	finish "errata apply per hypervisor (ERRATA_CFG)"
+}
+
+test_tap() {
+	cfg_of pass fail skip >"$WORK/tap.cfg"
+	run_tests --config "$WORK/tap.cfg" --hypervisor qemu-tcg -t
+	expect_rc 1
+	[[ "$(head -n 2 "$out")" == $'TAP version 13\n1..3' ]] || fail "no TAP header and plan"
+	[[ $(grep -cE '^(not )?ok [1-3] - ' "$out") == 3 ]] || fail "not 3 test points"
+	expect_line "$out" '^not ok [1-3] - fail'
+	expect_line "$out" '^ok [1-3] - skip.*# SKIP'
+	expect_last_line "$out" "1 passed, 1 failed, 1 skipped"
+	expect_line "$err" '^PASS  pass \(qemu-tcg\)'
+	expect_no_line "$out" '^PASS  pass'
+	finish "-t prints TAP 13 on stdout and progress on stderr"
+
+	run_tests --config "$WORK/tap.cfg" --hypervisor qemu-tcg -v fail
+	expect_line "$out" 'HVT FAIL 2 basic.two'
+	finish "-v shows the console of a failing test"
+}
+
+# ------------------------------------------------------------ command, nonce, logs
+
+test_command() {
+	local nonce1 nonce2
+	printf '[cmd]\nfile = pass.elf\nargs = a=1 sel.*\nsmp = 2\nmemory = 1G\nqemu_cpu = Haswell\nqemu_params = -machine q35 -s\n' \
+		>"$WORK/cmd.cfg"
+	: >"$WORK/argv"
+	FAKE_ARGV_FILE=$WORK/argv run_tests --config "$WORK/cmd.cfg" --hypervisor qemu-tcg
+	expect_rc 0
+	tr '\n' ' ' <"$WORK/argv" >"$WORK/argv1"
+	expect_line "$WORK/argv1" '-machine pc -accel tcg -cpu Haswell -m 1024 -smp 2 '
+	expect_line "$WORK/argv1" '-display none -vga none -nodefaults -no-reboot '
+	expect_line "$WORK/argv1" '-device isa-debug-exit,iobase=0xf4,iosize=0x04 '
+	expect_line "$WORK/argv1" '-kernel x86/pass.elf -append a=1 sel\.\* nonce=[0-9a-f]{16} -machine q35 -s +$'
+	nonce1=$(grep -oE 'nonce=[0-9a-f]{16}' "$WORK/argv1")
+	finish "the QEMU command follows the cfg entry and appends a nonce"
+
+	: >"$WORK/argv"
+	FAKE_ARGV_FILE=$WORK/argv ACCEL=kvm run_tests --config "$WORK/cmd.cfg"
+	nonce2=$(tr '\n' ' ' <"$WORK/argv" | grep -oE 'nonce=[0-9a-f]{16}')
+	tr '\n' ' ' <"$WORK/argv" >"$WORK/argv2"
+	expect_line "$WORK/argv2" '-accel kvm '
+	[[ -n "$nonce1" && "$nonce1" != "$nonce2" ]] || fail "nonce not fresh: '$nonce1' '$nonce2'"
+	expect_line "$out" '\(qemu-kvm\)'
+	finish "ACCEL=kvm selects qemu-kvm; every run has a fresh nonce"
+}
+
+test_logs() {
+	local dir
+	cfg_of pass >"$WORK/pass.cfg"
+	run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg
+	dir=$(sed -n 's/.*logs in \(logs\/run-[^ ]*\)\/$/\1/p' "$out")
+	[[ -n "$dir" && -d "$TREE/$dir" ]] || fail "no run directory announced"
+	[[ "$(readlink "$TREE/logs/latest")" == "${dir#logs/}" ]] || fail "logs/latest does not point at $dir"
+	expect_line "$TREE/logs/pass.qemu-tcg.log" '^HVT END '
+	[[ -L "$TREE/logs/pass.qemu-tcg.log" ]] || fail "logs/pass.qemu-tcg.log is not a link"
+	for f in log cmd summary tap; do
+		[[ -f "$TREE/$dir/pass.qemu-tcg.$f" ]] || fail "no $dir/pass.qemu-tcg.$f"
+	done
+	[[ -f "$TREE/$dir/results.tap" && -f "$TREE/$dir/results.txt" ]] || fail "no results files"
+	finish "logs: a run directory, logs/latest and logs/NAME.HYPERVISOR.log"
+}
+
+test_concurrent_runs() {
+	local rc1 rc2 d1 d2
+	cfg_of slow pass >"$WORK/two.cfg"
+	QEMU=$FAKE FAKE_SLEEP=1 "$TREE/run_tests.sh" --config "$WORK/two.cfg" --hypervisor qemu-tcg \
+		>"$WORK/out1" 2>&1 &
+	local p1=$!
+	QEMU=$FAKE FAKE_SLEEP=1 "$TREE/run_tests.sh" --config "$WORK/two.cfg" --hypervisor qemu-tcg \
+		>"$WORK/out2" 2>&1 &
+	local p2=$!
+	wait "$p1"; rc1=$?
+	wait "$p2"; rc2=$?
+	d1=$(sed -n 's/.*logs in \(logs\/run-[^ ]*\)\/$/\1/p' "$WORK/out1")
+	d2=$(sed -n 's/.*logs in \(logs\/run-[^ ]*\)\/$/\1/p' "$WORK/out2")
+	((rc1 == 0 && rc2 == 0)) || fail "exit statuses $rc1 and $rc2"
+	[[ -n "$d1" && "$d1" != "$d2" ]] || fail "run directories '$d1' and '$d2'"
+	expect_last_line "$WORK/out1" "2 passed, 0 failed, 0 skipped"
+	expect_last_line "$WORK/out2" "2 passed, 0 failed, 0 skipped"
+	for d in "$d1" "$d2"; do
+		[[ $(grep -c '^HVT BEGIN' "$TREE/$d/slow.qemu-tcg.log" 2>/dev/null) == 1 ]] ||
+			fail "$d/slow.qemu-tcg.log does not hold exactly one run"
+	done
+	finish "two runs in one tree at once keep separate logs"
+}
+
+# ------------------------------------------------------------ Ctrl-C
+
+test_interrupt() {
+	local marker=$RANDOM$RANDOM pid i dir
+	{
+		for i in 1 2 3 4 5; do
+			printf '[slow%s]\nfile = slow.elf\nargs = fake_mode=slow\n' "$i"
+		done
+	} >"$WORK/int.cfg"
+	# Job control: the runner gets a process group of its own and, unlike
+	# a plain background job, does not ignore SIGINT.
+	set -m
+	QEMU=$FAKE FAKE_SLEEP=30.$marker "$TREE/run_tests.sh" --config "$WORK/int.cfg" \
+		--hypervisor qemu-tcg -j 3 >"$out" 2>"$err" &
+	pid=$!
+	set +m
+	for ((i = 0; i < 100; i++)); do
+		[[ $(leftovers "30.$marker" | grep -c 'sleep') -ge 3 ]] && break
+		sleep 0.1
+	done
+	[[ $(leftovers "30.$marker" | grep -c 'sleep') -ge 3 ]] || fail "3 guests did not start"
+	# As a terminal does: SIGINT to the whole foreground process group.
+	kill -INT -- "-$pid"
+	wait "$pid"
+	rc=$?
+	expect_rc 130
+	sleep 0.3
+	[[ -z "$(leftovers "$marker")" ]] || fail "left behind: $(leftovers "$marker")"
+	expect_line "$out" 'interrupted by SIGINT'
+	expect_last_line "$out" "0 passed, 0 failed, 0 skipped"
+	dir=$(sed -n 's/.*logs in \(logs\/run-[^ ]*\)\/$/\1/p' "$out" | head -n 1)
+	[[ $(cat "$TREE/$dir"/slow*.qemu-tcg.log 2>/dev/null | grep -c '^HVT BEGIN') == 3 ]] ||
+		fail "the partial logs of the 3 running guests are not kept in $dir"
+	finish "Ctrl-C stops every guest, keeps the partial logs and exits 130"
+}
+
+# ------------------------------------------------------------ x86/run
+
+test_x86_run() {
+	local m want
+	printf '[pass]\nfile = pass.elf\nsmp = 3\nargs = fake_mode=fail\n' >"$WORK/run.cfg"
+	export UNITTESTS_CFG=$WORK/run.cfg
+	: >"$WORK/argv"
+	ACCEL=tcg FAKE_ARGV_FILE=$WORK/argv x86_run "$TREE/x86/pass.elf" fake_mode=pass
+	expect_rc 0
+	expect_line "$out" '^HVT END pass=2 '
+	expect_line "$out" '^PASS'
+	tr '\n' ' ' <"$WORK/argv" >"$WORK/argv1"
+	expect_line "$WORK/argv1" '-smp 3 '
+	expect_line "$WORK/argv1" '-append fake_mode=pass nonce=[0-9a-f]{16} '
+	expect_line "$WORK/argv1" '-chardev file,id=com1,path=[^ ]*/logs/run-[^ ]*/pass\.qemu-tcg\.log '
+	finish "x86/run: console on stdout, cfg settings, command-line args win"
+
+	ACCEL=tcg x86_run "$TREE/x86/pass.elf"
+	expect_rc 1
+	finish "x86/run: the cfg entry's args apply without command-line args (FAIL = 1)"
+	unset UNITTESTS_CFG
+
+	for m in skip:77 silent:99 crash:99 noboot:99; do
+		ACCEL=tcg x86_run "$TREE/x86/${m%%:*}.elf" "fake_mode=${m%%:*}"
+		expect_rc "${m#*:}"
+		finish "x86/run: fake mode ${m%%:*} exits ${m#*:}"
+	done
+
+	ACCEL=tcg TIMEOUT=1 x86_run "$TREE/x86/hang.elf" fake_mode=hang
+	expect_rc 99
+	expect_line "$out" 'timed out'
+	finish "x86/run: TIMEOUT= cuts a hanging guest short (ERROR = 99)"
+
+	: >"$WORK/argv"
+	ACCEL=tcg SMP=4 MEM=2G CPU=qemu64 FAKE_ARGV_FILE=$WORK/argv \
+		x86_run "$TREE/x86/pass.elf" -- -s -S
+	expect_rc 0
+	tr '\n' ' ' <"$WORK/argv" >"$WORK/argv1"
+	expect_line "$WORK/argv1" '-cpu qemu64 -m 2048 -smp 4 '
+	expect_line "$WORK/argv1" 'nonce=[0-9a-f]{16} -s -S +$'
+	finish "x86/run: SMP, MEM, CPU and QEMU arguments after --"
+
+	ACCEL=tcg QEMU_OVERRIDE=$WORK/no/such/qemu x86_run "$TREE/x86/pass.elf"
+	expect_rc 99
+	expect_line "$out" "^ERROR .*unavailable: QEMU binary .* not found"
+	finish "x86/run: a missing QEMU binary is an ERROR (99)"
+
+	x86_run --help
+	expect_rc 0
+	expect_line "$out" '^Usage: x86/run'
+	finish "x86/run --help"
+}
+
+main() {
+	make_tree
+	cd "$WORK" || exit 2
+	test_verdicts
+	test_hang_cleanup
+	test_bad_cfg
+	test_bad_errata
+	test_selection_errors
+	test_skips
+	test_errata
+	test_tap
+	test_command
+	test_logs
+	test_concurrent_runs
+	test_interrupt
+	test_x86_run
+	echo "1..$n_tests"
+	echo "runner tests: $((n_tests - n_failed)) passed, $n_failed failed"
+	((n_failed == 0))
+}
+
+main
