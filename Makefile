@@ -23,7 +23,7 @@ endif
 GUEST_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-builtin -nostdinc \
 	-fno-pic -fno-pie -mno-red-zone -mno-sse -mno-mmx -mno-sse2 -mno-80387 \
 	-mcmodel=small -fno-stack-protector -fno-asynchronous-unwind-tables \
-	-fno-omit-frame-pointer -Wall -Wextra -Werror -Wno-unused-parameter \
+	-fno-omit-frame-pointer -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wstrict-prototypes -Wmissing-prototypes -Wshadow \
 	-isystem lib/include -Ilib -Ilib/x86 -MMD -MP
 GUEST_ASFLAGS := -m64 -g -nostdinc -Ilib -Ilib/x86 -MMD -MP -D__ASSEMBLY__

@@ -94,8 +94,9 @@ static bool pattern_selects(const char *pattern, const char *name)
 	return false;
 }
 
-static bool entry_selected(const char *name)
+static bool entry_selected(const struct check_entry *entry)
 {
+	const char *name = entry->name;
 	bool any_include = false, included = false;
 
 	for (int i = 0; i < word_count; i++) {
@@ -111,7 +112,7 @@ static bool entry_selected(const char *name)
 			included |= pattern_selects(w, name);
 		}
 	}
-	return !any_include || included;
+	return any_include ? included : !entry->on_request;
 }
 
 /* Every option must be known and every pattern must select something: a typo must not pass. */
@@ -152,7 +153,8 @@ void test_run(const char *cmdline)
 
 	if (arg_get("list")) {
 		for (size_t c = 0; c < t->count; c++)
-			info("check %s", t->checks[c].name);
+			info("check %s%s", t->checks[c].name,
+			     t->checks[c].on_request ? " (on request)" : "");
 		skip("-", "list=%s: listing the checks only", arg_get("list"));
 		report_end();
 	}
@@ -160,7 +162,7 @@ void test_run(const char *cmdline)
 	if (t->setup)
 		t->setup();
 	for (size_t c = 0; c < t->count; c++) {
-		if (!entry_selected(t->checks[c].name))
+		if (!entry_selected(&t->checks[c]))
 			continue;
 		report_set_entry(t->checks[c].name);
 		t->checks[c].run();

@@ -12,7 +12,8 @@
  * The guest command line selects entries: each word without '=' is a glob
  * pattern; an entry runs when a pattern matches its name or one of its
  * dot-separated leading parts ("catch" selects "catch.ud").  A pattern
- * starting with '-' excludes.  No pattern selects everything.  Words with
+ * starting with '-' excludes.  No pattern selects every entry but those
+ * marked on_request, which run only when a pattern selects them.  Words with
  * '=' are options: "nonce" and "list" belong to the harness, the others must
  * be named in the test's .options.
  */
@@ -26,6 +27,11 @@
 struct check_entry {
 	const char *name;	/**< selectable name, dotted for grouping */
 	void (*run)(void);	/**< records one or more results */
+	/**
+	 * Runs only when a pattern on the command line selects it: for entries
+	 * that end the run on purpose (the harness's own error paths).
+	 */
+	bool on_request;
 };
 
 /** A test: its name, its table, and what it needs before the checks run. */

@@ -268,6 +268,23 @@ static void check_x2apic(void)
 	check_apic_interrupts();
 }
 
+/*
+ * The harness's own error path, on request only: an exception that nothing
+ * expects must end the run as ERROR with a register dump, keeping the
+ * verdicts already printed (scripts/tests/harness-tests.sh looks).
+ */
+static void raise_unexpected_ud(void)
+{
+	asm volatile("ud2");
+	test_error("", "execution continued after an unexpected #UD");
+}
+
+static void raise_unexpected_pf(void)
+{
+	(void)*(volatile uint8_t *)0x8000000000ull;	/* beyond the identity map */
+	test_error("", "execution continued after an unexpected #PF");
+}
+
 static const struct check_entry selftest_checks[] = {
 	{ "catch.ud", check_catch_ud },
 	{ "catch.gp", check_catch_gp },
@@ -281,6 +298,8 @@ static const struct check_entry selftest_checks[] = {
 	{ "apic.xapic", check_xapic },
 	/* Last: x2APIC mode cannot be left without disabling the APIC. */
 	{ "apic.x2apic", check_x2apic },
+	{ "unexpected.ud", raise_unexpected_ud, .on_request = true },
+	{ "unexpected.pf", raise_unexpected_pf, .on_request = true },
 };
 
 DEFINE_TEST("selftest", selftest_checks, .options = "probe");
