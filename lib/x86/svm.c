@@ -1,0 +1,223 @@
+/* SVM setup and the VMRUN loop (AMD APM Vol. 2 chapter 15). */
+#include "alloc.h"
+#include "desc.h"
+#include "msr.h"
+#include "processor.h"
+#include "report.h"
+#include "svm.h"
+
+#define VM_CR_SVMDIS BIT(4)
+
+_Static_assert(offsetof(struct vmcb_control, intercepts) == 0x00c, "VMCB layout");
+_Static_assert(offsetof(struct vmcb_control, iopm_base_pa) == 0x040, "VMCB layout");
+_Static_assert(offsetof(struct vmcb_control, int_ctl) == 0x060, "VMCB layout");
+_Static_assert(offsetof(struct vmcb_control, event_inj) == 0x0a8, "VMCB layout");
+_Static_assert(offsetof(struct vmcb_control, next_rip) == 0x0c8, "VMCB layout");
+_Static_assert(sizeof(struct vmcb_control) == 0x400, "VMCB layout");
+_Static_assert(offsetof(struct vmcb, save.cpl) == 0x4cb, "VMCB layout");
+_Static_assert(offsetof(struct vmcb, save.efer) == 0x4d0, "VMCB layout");
+_Static_assert(offsetof(struct vmcb, save.cr4) == 0x548, "VMCB layout");
+_Static_assert(offsetof(struct vmcb, save.rip) == 0x578, "VMCB layout");
+_Static_assert(offsetof(struct vmcb, save.rsp) == 0x5d8, "VMCB layout");
+_Static_assert(offsetof(struct vmcb, save.rax) == 0x5f8, "VMCB layout");
+_Static_assert(offsetof(struct vmcb, save.cr2) == 0x640, "VMCB layout");
+_Static_assert(offsetof(struct vmcb, save.g_pat) == 0x668, "VMCB layout");
+_Static_assert(offsetof(struct svm_gprs, rdi) == 32 && offsetof(struct svm_gprs, r15) == 104,
+	       "svm_entry.S uses these offsets");
+
+void svm_vmrun(struct svm_gprs *gprs, uint64_t vmcb_pa, uint64_t host_area_pa);
+
+static void *host_area;
+
+bool svm_supported(const char **why_not)
+{
+	if (!cpu_has(X86_FEATURE_SVM)) {
+		*why_not = "no SVM (CPUID 8000_0001h ECX[2])";
+		return false;
+	}
+	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
+		*why_not = "SVM disabled by VM_CR.SVMDIS";
+		return false;
+	}
+	return true;
+}
+
+bool svm_has(enum svm_feature feature)
+{
+	if (cpuid_max(0x80000000) < 0x8000000a)
+		return false;
+	return cpuid(0x8000000a).d & (1u << feature);
+}
+
+const char *svm_feature_name(enum svm_feature feature)
+{
+	switch (feature) {
+	case SVM_FEATURE_NPT: return "nested paging (CPUID 8000_000Ah EDX[0])";
+	case SVM_FEATURE_LBRV: return "LBR virtualization (CPUID 8000_000Ah EDX[1])";
+	case SVM_FEATURE_SVML: return "SVM lock (CPUID 8000_000Ah EDX[2])";
+	case SVM_FEATURE_NRIPS: return "NRIP save (CPUID 8000_000Ah EDX[3])";
+	case SVM_FEATURE_TSC_RATE: return "TSC rate control (CPUID 8000_000Ah EDX[4])";
+	case SVM_FEATURE_VMCB_CLEAN: return "VMCB clean bits (CPUID 8000_000Ah EDX[5])";
+	case SVM_FEATURE_FLUSH_BY_ASID: return "flush by ASID (CPUID 8000_000Ah EDX[6])";
+	case SVM_FEATURE_DECODE_ASSISTS: return "decode assists (CPUID 8000_000Ah EDX[7])";
+	case SVM_FEATURE_PAUSE_FILTER: return "pause filter (CPUID 8000_000Ah EDX[10])";
+	case SVM_FEATURE_PAUSE_THRESHOLD: return "pause filter threshold (CPUID 8000_000Ah EDX[12])";
+	case SVM_FEATURE_AVIC: return "AVIC (CPUID 8000_000Ah EDX[13])";
+	case SVM_FEATURE_VLS: return "virtual VMLOAD/VMSAVE (CPUID 8000_000Ah EDX[15])";
+	case SVM_FEATURE_VGIF: return "virtual GIF (CPUID 8000_000Ah EDX[16])";
+	}
+	return "an SVM feature";
+}
+
+uint32_t svm_asid_count(void)
+{
+	return cpuid_max(0x80000000) < 0x8000000a ? 0 : cpuid(0x8000000a).b;
+}
+
+void svm_enable(void)
+{
+	const char *why_not;
+
+	if (!svm_supported(&why_not))
+		report_abort("svm_enable: %s", why_not);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	wrmsr(MSR_VM_HSAVE_PA, (uint64_t)alloc_page());
+	if (!host_area)
+		host_area = alloc_page();
+}
+
+/* Attributes of a GDT descriptor in the VMCB's packed form (APM Vol. 2 15.5.1). */
+static uint16_t segment_attrib(uint16_t selector)
+{
+	uint64_t d = gdt64[selector / 8];
+
+	return ((d >> 40) & 0xff) | (((d >> 52) & 0xf) << 8);
+}
+
+static void set_flat_segment(struct vmcb_seg *seg, uint16_t selector)
+{
+	seg->selector = selector;
+	seg->attrib = segment_attrib(selector);
+	seg->limit = 0xffffffff;
+	seg->base = 0;
+}
+
+void svm_vcpu_reset(struct svm_vcpu *vcpu, void *rip)
+{
+	struct vmcb *vmcb = vcpu->vmcb;
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __packed gdtr, idtr;
+	uint64_t iopm = vmcb->control.iopm_base_pa, msrpm = vmcb->control.msrpm_base_pa;
+
+	memset(vmcb, 0, sizeof(*vmcb));
+	memset(&vcpu->regs, 0, sizeof(vcpu->regs));
+	/* FS, GS, TR, LDTR and the SYSCALL/SYSENTER MSRs: the test's own. */
+	asm volatile("vmsave %0" : : "a"(vmcb) : "memory");
+
+	asm volatile("sgdt %0; sidt %1" : "=m"(gdtr), "=m"(idtr));
+	set_flat_segment(&vmcb->save.cs, KERNEL_CS64);
+	set_flat_segment(&vmcb->save.ss, KERNEL_DS);
+	set_flat_segment(&vmcb->save.ds, KERNEL_DS);
+	set_flat_segment(&vmcb->save.es, KERNEL_DS);
+	vmcb->save.gdtr.base = gdtr.base;
+	vmcb->save.gdtr.limit = gdtr.limit;
+	vmcb->save.idtr.base = idtr.base;
+	vmcb->save.idtr.limit = idtr.limit;
+	vmcb->save.cpl = 0;
+	vmcb->save.efer = rdmsr(MSR_EFER);
+	vmcb->save.cr0 = read_cr0();
+	vmcb->save.cr3 = read_cr3();
+	vmcb->save.cr4 = read_cr4();
+	vmcb->save.dr6 = 0xffff0ff0;
+	vmcb->save.dr7 = 0x400;
+	vmcb->save.rflags = X86_EFLAGS_FIXED;
+	vmcb->save.rip = (uint64_t)rip;
+	vmcb->save.rsp = (uint64_t)vcpu->stack + PAGE_SIZE;
+	vmcb->save.g_pat = rdmsr(MSR_IA32_PAT);
+
+	/* VMRUN must be intercepted (APM Vol. 2 15.5.1); VMMCALL ends L2 code. */
+	vmcb->control.intercepts = BIT(SVM_INTERCEPT_VMRUN) | BIT(SVM_INTERCEPT_VMMCALL);
+	vmcb->control.asid = 1;
+	vmcb->control.iopm_base_pa = iopm;
+	vmcb->control.msrpm_base_pa = msrpm;
+}
+
+struct svm_vcpu *svm_vcpu_create(void)
+{
+	static struct svm_vcpu vcpus[4];
+	static unsigned count;
+	struct svm_vcpu *vcpu;
+
+	if (count == ARRAY_SIZE(vcpus))
+		report_abort("svm_vcpu_create: more than %zu vCPUs", ARRAY_SIZE(vcpus));
+	vcpu = &vcpus[count++];
+	vcpu->vmcb = alloc_page();
+	vcpu->stack = alloc_page();
+	/* Empty permission maps: no I/O port and no MSR is intercepted until a check says so. */
+	vcpu->vmcb->control.iopm_base_pa = (uint64_t)alloc_pages(3, PAGE_SIZE);
+	vcpu->vmcb->control.msrpm_base_pa = (uint64_t)alloc_pages(2, PAGE_SIZE);
+	svm_vcpu_reset(vcpu, NULL);
+	return vcpu;
+}
+
+void svm_intercept(struct svm_vcpu *vcpu, enum svm_intercept which, bool on)
+{
+	if (on)
+		vcpu->vmcb->control.intercepts |= BIT(which);
+	else
+		vcpu->vmcb->control.intercepts &= ~BIT(which);
+}
+
+uint64_t svm_run(struct svm_vcpu *vcpu)
+{
+	if (!host_area)
+		report_abort("svm_run before svm_enable");
+	svm_vmrun(&vcpu->regs, (uint64_t)vcpu->vmcb, (uint64_t)host_area);
+	return vcpu->vmcb->control.exit_code;
+}
+
+const char *svm_exit_name(uint64_t code)
+{
+	static const char *const names[] = {
+		[SVM_EXIT_INTR] = "INTR", [SVM_EXIT_NMI] = "NMI", [SVM_EXIT_SMI] = "SMI",
+		[SVM_EXIT_INIT] = "INIT", [SVM_EXIT_VINTR] = "VINTR",
+		[SVM_EXIT_CR0_SEL_WRITE] = "CR0_SEL_WRITE", [SVM_EXIT_IDTR_READ] = "IDTR_READ",
+		[SVM_EXIT_GDTR_READ] = "GDTR_READ", [SVM_EXIT_LDTR_READ] = "LDTR_READ",
+		[SVM_EXIT_TR_READ] = "TR_READ", [SVM_EXIT_IDTR_WRITE] = "IDTR_WRITE",
+		[SVM_EXIT_GDTR_WRITE] = "GDTR_WRITE", [SVM_EXIT_LDTR_WRITE] = "LDTR_WRITE",
+		[SVM_EXIT_TR_WRITE] = "TR_WRITE", [SVM_EXIT_RDTSC] = "RDTSC",
+		[SVM_EXIT_RDPMC] = "RDPMC", [SVM_EXIT_PUSHF] = "PUSHF", [SVM_EXIT_POPF] = "POPF",
+		[SVM_EXIT_CPUID] = "CPUID", [SVM_EXIT_RSM] = "RSM", [SVM_EXIT_IRET] = "IRET",
+		[SVM_EXIT_SWINT] = "SWINT", [SVM_EXIT_INVD] = "INVD", [SVM_EXIT_PAUSE] = "PAUSE",
+		[SVM_EXIT_HLT] = "HLT", [SVM_EXIT_INVLPG] = "INVLPG", [SVM_EXIT_INVLPGA] = "INVLPGA",
+		[SVM_EXIT_IOIO] = "IOIO", [SVM_EXIT_MSR] = "MSR",
+		[SVM_EXIT_TASK_SWITCH] = "TASK_SWITCH", [SVM_EXIT_FERR_FREEZE] = "FERR_FREEZE",
+		[SVM_EXIT_SHUTDOWN] = "SHUTDOWN", [SVM_EXIT_VMRUN] = "VMRUN",
+		[SVM_EXIT_VMMCALL] = "VMMCALL", [SVM_EXIT_VMLOAD] = "VMLOAD",
+		[SVM_EXIT_VMSAVE] = "VMSAVE", [SVM_EXIT_STGI] = "STGI", [SVM_EXIT_CLGI] = "CLGI",
+		[SVM_EXIT_SKINIT] = "SKINIT", [SVM_EXIT_RDTSCP] = "RDTSCP", [SVM_EXIT_ICEBP] = "ICEBP",
+		[SVM_EXIT_WBINVD] = "WBINVD", [SVM_EXIT_MONITOR] = "MONITOR",
+		[SVM_EXIT_MWAIT] = "MWAIT", [SVM_EXIT_MWAIT_ARMED] = "MWAIT_ARMED",
+		[SVM_EXIT_XSETBV] = "XSETBV", [SVM_EXIT_RDPRU] = "RDPRU",
+	};
+
+	if (code == SVM_EXIT_INVALID)
+		return "INVALID";
+	if (code == SVM_EXIT_NPF)
+		return "NPF";
+	if (code < 0x10)
+		return "READ_CR";
+	if (code < 0x20)
+		return "WRITE_CR";
+	if (code < 0x30)
+		return "READ_DR";
+	if (code < 0x40)
+		return "WRITE_DR";
+	if (code < 0x60)
+		return "EXCEPTION";
+	if (code < ARRAY_SIZE(names) && names[code])
+		return names[code];
+	return NULL;
+}
