@@ -8,7 +8,8 @@
 # bochs) that defines four functions:
 #   _hv_BACKEND_available H    return 0, or 1 with HV_REASON set
 #   _hv_BACKEND_version H      print the version (e.g. 7.2.22)
-#   _hv_BACKEND_features H     print the features it offers, one per line
+#   _hv_BACKEND_features H [MODEL]  print the features it offers with CPU
+#                              model MODEL ("" = its default), one per line
 #   _hv_BACKEND_command H      fill HV_ARGV from the HV_CMD_* variables
 # Adding a hypervisor is adding one such function set and a case in
 # _hv_backend.
@@ -19,8 +20,11 @@
 #                              (call it in the main shell: it caches what
 #                              it learns, also the version and features)
 #   hv_version H               print H's version ("" if unknown)
-#   hv_features H              print the cfg `requires` features H offers
-#   hv_missing_features H F..  print the features of F.. that H lacks
+#   hv_features H [MODEL]      print the cfg `requires` features H offers
+#                              with CPU model MODEL (bochs: they depend on
+#                              it; QEMU ignores it)
+#   hv_missing_features [--cpu MODEL] H F..
+#                              print the features of F.. that H lacks
 #   hv_command H [options] [-- EXTRA...]
 #       fill the array HV_ARGV with the command that boots a guest:
 #       --image FILE     the ELF image (required)
@@ -28,9 +32,11 @@
 #       --smp N          CPUs (default 1)
 #       --memory MIB     RAM in MiB (default 128)
 #       --cpu MODEL      CPU model ("" = the hypervisor's default)
-#       --params STR     extra hypervisor parameters, split on white space
+#       --params STR     extra hypervisor parameters: QEMU arguments split on
+#                        white space; Bochs configuration lines split on ';'
 #       --console DEST   a file that receives COM1, or "stdout"
-#       EXTRA...         appended verbatim (e.g. QEMU's -s -S for gdb)
+#       EXTRA...         appended verbatim (QEMU's -s -S for gdb; for Bochs,
+#                        configuration lines)
 #   hv_spawn SECS CMD...       start CMD as a job with a timeout (see below)
 #   hv_kill PID [SIG]          stop such a job and everything it started
 
@@ -115,18 +121,23 @@ hv_version() {
 }
 
 hv_features() {
-	local h=$1
-	if [[ -z "${_hv_features_cache[$h]+set}" ]]; then
-		_hv_features_cache[$h]=$("_hv_$(_hv_backend "$h")_features" "$h")
+	local h=$1 key=$1${2:+/$2}
+	if [[ -z "${_hv_features_cache[$key]+set}" ]]; then
+		_hv_features_cache[$key]=$("_hv_$(_hv_backend "$h")_features" "$h" "${2:-}")
 	fi
-	[[ -n "${_hv_features_cache[$h]}" ]] && printf '%s\n' "${_hv_features_cache[$h]}"
+	[[ -n "${_hv_features_cache[$key]}" ]] && printf '%s\n' "${_hv_features_cache[$key]}"
 	return 0
 }
 
 hv_missing_features() {
-	local h=$1 f offered
+	local model="" h f offered
+	if [[ "${1:-}" == --cpu ]]; then
+		model=$2
+		shift 2
+	fi
+	h=$1
 	shift
-	offered=" $(hv_features "$h" | tr '\n' ' ') "
+	offered=" $(hv_features "$h" "$model" | tr '\n' ' ') "
 	for f in "$@"; do
 		[[ "$offered" == *" $f "* ]] || printf '%s\n' "$f"
 	done
@@ -262,22 +273,79 @@ _hv_qemu_command() {
 
 # ------------------------------------------------------------ Bochs backend
 
+# The ISO, floppy and configuration are made by scripts/bochs/run-bochs, the
+# command this backend returns (docs/bochs.md).
+# shellcheck source=scripts/bochs/lib.sh
+source "$HVT_ROOT/scripts/bochs/lib.sh"
+
+# The probe output of a model (bochs_probe), cached per model in this shell.
+declare -A _hv_bochs_probe_cache=()
+
+# Call it outside $(...) to keep what it learns for later subshells.
+_hv_bochs_probe_fill() {
+	local model
+	model=$(bochs_model "${1:-}")
+	if [[ -z "${_hv_bochs_probe_cache[$model]+set}" ]]; then
+		_hv_bochs_probe_cache[$model]=$(bochs_probe "$BOCHS" "$model")
+	fi
+}
+
+_hv_bochs_probe() {
+	_hv_bochs_probe_fill "${1:-}"
+	printf '%s\n' "${_hv_bochs_probe_cache[$(bochs_model "${1:-}")]}"
+}
+
 _hv_bochs_available() {
-	HV_REASON="the Bochs backend is not implemented yet"
-	return 1
+	local missing out
+	if ! command -v "$BOCHS" >/dev/null 2>&1; then
+		HV_REASON="Bochs binary '$BOCHS' not found (set BOCHS= or ./configure --bochs=)"
+		return 1
+	fi
+	missing=$(bochs_missing_tools)
+	if [[ -n "$missing" ]]; then
+		HV_REASON=$missing
+		return 1
+	fi
+	# Configure the default machine and quit: checks the display plugin,
+	# the BIOS images and the model in 0.2 s.
+	_hv_bochs_probe_fill ""
+	out=$(_hv_bochs_probe "")
+	if ! grep -q 'CPU Features supported' <<<"$out"; then
+		HV_REASON="'$BOCHS' cannot configure a $(bochs_model "") machine: $(bochs_exit_message <<<"$out")"
+		HV_REASON=${HV_REASON%: }
+		return 1
+	fi
 }
 
+# The banner: "Bochs x86 Emulator 2.7".
 _hv_bochs_version() {
-	:
+	_hv_bochs_probe "" | sed -n 's/.*Bochs x86 Emulator \([0-9][0-9.]*\).*/\1/p' | head -n 1
 }
 
+# What the model offers (env BOCHS_CPU, else MODEL, else the default):
+# vmx/ept on Intel models, svm/npt on AMD ones, x2apic where CPUID says so.
 _hv_bochs_features() {
-	:
+	local model
+	model=$(bochs_model "${2:-}")
+	bochs_features_of "$(_hv_bochs_probe "$model")" "$model"
 }
 
+# Bochs' console is a file: "stdout" is refused, as run-bochs keeps its
+# configuration and logs next to the console file.
 _hv_bochs_command() {
-	echo "hv_command: the Bochs backend is not implemented yet" >&2
-	return 1
+	if [[ "$HV_CMD_CONSOLE" == stdout ]]; then
+		echo "hv_command: bochs needs --console FILE" >&2
+		return 2
+	fi
+	HV_ARGV=(
+		"$HVT_ROOT/scripts/bochs/run-bochs" --bochs "$BOCHS"
+		--image "$HV_CMD_IMAGE" --append "$HV_CMD_APPEND"
+		--smp "$HV_CMD_SMP" --memory "$HV_CMD_MEMORY"
+		--cpu "$HV_CMD_CPU" --params "$HV_CMD_PARAMS"
+		--console "$HV_CMD_CONSOLE"
+	)
+	((${#HV_CMD_EXTRA[@]})) && HV_ARGV+=(-- "${HV_CMD_EXTRA[@]}")
+	return 0
 }
 
 # ------------------------------------------------------------ runner helpers

@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# Tests of the Bochs backend: the ISO cache (scripts/bochs/mkiso), the
+# generated configuration (scripts/bochs/run-bochs), hv.sh's bochs functions,
+# faults with a fake Bochs (scripts/tests/fake-bochs), and real boots under
+# real Bochs when it is installed. They run in a temporary tree that links
+# to the real scripts, images and host tools, so the repository's logs/ and
+# build/iso/ are left alone. Output is TAP, then "bochs tests: P passed, F
+# failed"; the exit status is non-zero when a test failed.
+# SC2031: $out names a file that subshells write, by design. SC2016: the
+# single-quoted scripts and patterns hold a literal $. SC2013: PIDs are words.
+# shellcheck disable=SC2031,SC2016,SC2013
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+FAKE=$ROOT/scripts/tests/fake-bochs
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hvt-bochs-tests.XXXXXX") || exit 2
+TREE=$WORK/tree
+trap 'rm -rf "$WORK"' EXIT
+
+# ------------------------------------------------------------ framework
+
+n_tests=0 n_failed=0
+problem=""
+out=$WORK/out err=$WORK/err rc=0
+
+finish() {
+	n_tests=$((n_tests + 1))
+	if [[ -z "$problem" ]]; then
+		echo "ok $n_tests - $1"
+	else
+		n_failed=$((n_failed + 1))
+		echo "not ok $n_tests - $1"
+		printf '%s' "$problem" | sed 's/^/# /'
+		echo "# stdout:"; sed 's/^/#   /' "$out" | head -n 30
+		echo "# stderr:"; sed 's/^/#   /' "$err" | head -n 20
+	fi
+	problem=""
+	: >"$out"; : >"$err"
+}
+
+skip_test() {
+	n_tests=$((n_tests + 1))
+	echo "ok $n_tests - $1 # SKIP $2"
+}
+
+fail() {
+	problem+="$*"$'\n'
+}
+
+expect_rc() {
+	((rc == $1)) || fail "exit status $rc, expected $1"
+}
+
+expect_line() {
+	grep -qE -- "$2" "$1" || fail "no line of $(basename "$1") matches: $2"
+}
+
+expect_no_line() {
+	! grep -qE -- "$2" "$1" || fail "a line of $(basename "$1") matches: $2"
+}
+
+# ------------------------------------------------------------ fixtures
+
+make_tree() {
+	local f
+	mkdir -p "$TREE/x86" "$TREE/build" || exit 2
+	ln -s "$ROOT/run_tests.sh" "$TREE/run_tests.sh"
+	ln -s "$ROOT/scripts" "$TREE/scripts"
+	ln -s "$ROOT/build/host" "$TREE/build/host"
+	ln -s "$ROOT/x86/run" "$TREE/x86/run"
+	for f in "$ROOT"/x86/*.elf; do
+		cp "$f" "$TREE/x86/"
+	done
+	: >"$TREE/errata.cfg"
+	printf '[fake]\nfile = boot.elf\ntimeout = 3\n' >"$TREE/fake.cfg"
+}
+
+# run CMD...: run in the tree, stdout and stderr to $out and $err.
+run() {
+	(cd "$TREE" && "$@") >"$out" 2>"$err"
+	rc=$?
+}
+
+# Is PID a live process? A zombie is not: it is dead and waits for init.
+alive() {
+	local stat
+	stat=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[[ "$stat" != Z* ]]
+}
+
+iso_file() {
+	xorriso -osirrox on -indev "$1" -extract "$2" "$3" >/dev/null 2>&1
+}
+
+real_bochs=0
+if (source "$ROOT/scripts/hv.sh"; hv_load_config; hv_available bochs); then
+	real_bochs=1
+fi
+
+# ------------------------------------------------------------ ISO cache
+
+test_iso_cache() {
+	local img=$TREE/x86/cachetest.elf iso1 iso2 iso3 ino1 ino2
+	cp "$TREE/x86/boot.elf" "$img"
+	run scripts/bochs/mkiso --cached x86/cachetest.elf
+	iso1=$(cat "$out")
+	expect_rc 0
+	[[ "$iso1" == "$TREE/build/iso/cachetest-"*.iso && -s "$iso1" ]] || fail "no ISO at '$iso1'"
+	ino1=$(stat -c %i:%Y "$iso1" 2>/dev/null)
+	sleep 1
+	run scripts/bochs/mkiso --cached x86/cachetest.elf
+	iso2=$(cat "$out")
+	ino2=$(stat -c %i:%Y "$iso2" 2>/dev/null)
+	[[ "$iso2" == "$iso1" && "$ino2" == "$ino1" ]] || fail "not reused: $iso1 ($ino1) then $iso2 ($ino2)"
+	finish "mkiso --cached: an ISO is built once, then reused"
+
+	printf 'changed' >>"$img"
+	run scripts/bochs/mkiso --cached x86/cachetest.elf
+	iso3=$(cat "$out")
+	[[ "$iso3" != "$iso1" && -s "$iso3" ]] || fail "not rebuilt: $iso3"
+	[[ ! -e "$iso1" ]] || fail "the ISO of the old image is still there"
+	iso_file "$iso3" /boot/cachetest.elf "$WORK/extracted.elf" || fail "no /boot/cachetest.elf"
+	cmp -s "$img" "$WORK/extracted.elf" || fail "the ISO holds another image"
+	finish "mkiso --cached: a changed image gets a new ISO, the old one goes"
+}
+
+test_iso_concurrent() {
+	local img=$TREE/x86/conc.elf i first n
+	cp "$TREE/x86/selftest.elf" "$img"
+	for i in 1 2 3 4; do
+		(cd "$TREE" && scripts/bochs/mkiso --cached x86/conc.elf >"$WORK/conc.$i" 2>&1) &
+	done
+	wait
+	first=$(cat "$WORK/conc.1")
+	for i in 2 3 4; do
+		[[ "$(cat "$WORK/conc.$i")" == "$first" ]] || fail "builder $i: $(cat "$WORK/conc.$i")"
+	done
+	n=$(find "$TREE/build/iso" -name 'conc-*' | wc -l)
+	((n == 1)) || fail "$n files for conc in build/iso: $(ls "$TREE/build/iso")"
+	iso_file "$first" /boot/grub/grub.cfg "$WORK/grub.cfg" || fail "$first is no readable ISO"
+	finish "mkiso --cached: four concurrent builds leave one whole ISO, no temporary file"
+}
+
+test_grub_cfg() {
+	local cfg=$WORK/grub.cfg
+	rm -f "$cfg"
+	run scripts/bochs/mkiso x86/boot.elf "$WORK/standalone.iso" probe=1 'catch.*'
+	expect_rc 0
+	iso_file "$WORK/standalone.iso" /boot/grub/grub.cfg "$cfg" || fail "no grub.cfg"
+	expect_line "$cfg" '^set timeout=0$'
+	expect_line "$cfg" '^serial --unit=0 --speed=115200$'
+	expect_line "$cfg" '^terminal_output serial$'
+	expect_line "$cfg" "^set hvt_args='probe=1 catch\.\*'$"
+	expect_line "$cfg" 'source \(fd0\)/hvt-args\.cfg'
+	expect_line "$cfg" 'multiboot2 /boot/boot\.elf \$hvt_args'
+	run scripts/bochs/mkiso x86/boot.elf "$WORK/bad.iso" "it's"
+	expect_rc 2
+	expect_line "$err" 'quote'
+	[[ ! -e "$WORK/bad.iso" ]] || fail "an ISO was written for a refused argument"
+	finish "mkiso: grub.cfg has no delay, a serial console, multiboot2 and the arguments"
+}
+
+# ------------------------------------------------------------ configuration
+
+test_config() {
+	local d=$WORK/cfg rcf
+	mkdir -p "$d"
+	run env BOCHS_CPU= scripts/bochs/run-bochs --bochs "$FAKE" --image x86/boot.elf \
+		--console "$d/t.log" --append "probe=7 nonce=abc" --memory 256 --cpu ryzen \
+		--params 'port_e9_hack: enabled=1; magic_break: enabled=1'
+	expect_rc 1
+	rcf=$d/t.bochsrc
+	expect_line "$rcf" '^cpu: model=ryzen, count=1, ips=[0-9]+'
+	expect_line "$rcf" '^megs: 256$'
+	expect_line "$rcf" "^com1: enabled=1, mode=file, dev=$d/t\\.log$"
+	expect_line "$rcf" '^display_library: term$'
+	expect_line "$rcf" "^log: $d/t\\.emulator\\.log$"
+	expect_line "$rcf" '^port_e9_hack: enabled=1$'
+	expect_line "$rcf" '^magic_break: enabled=1$'
+	expect_line "$rcf" "^ata0-master: type=cdrom, path=$TREE/build/iso/boot-[0-9a-f]{16}\\.iso"
+	expect_no_line "$rcf" 'rfb|vnc|sdl|x11|ne2k|e1000|pnic|slirp|tuntap'
+	MTOOLS_SKIP_CHECK=1 mtype -i "$d/t.args.img" ::hvt-args.cfg >"$WORK/args" 2>&1
+	expect_line "$WORK/args" "^set hvt_args='probe=7 nonce=abc'$"
+	expect_line "$d/t.log" '^HVT END .*nonce=abc'
+	finish "run-bochs: model, megs, COM1 path, params, no network or display port; args on the floppy"
+
+	run env BOCHS_CPU=corei7_icelake_u scripts/bochs/run-bochs --bochs "$FAKE" \
+		--image x86/boot.elf --console "$d/u.log" --cpu ryzen
+	expect_line "$d/u.bochsrc" '^cpu: model=corei7_icelake_u,'
+	run env BOCHS_CPU= scripts/bochs/run-bochs --bochs "$FAKE" --image x86/boot.elf \
+		--console "$d/v.log"
+	expect_line "$d/v.bochsrc" '^cpu: model=corei7_skylake_x,'
+	finish "run-bochs: BOCHS_CPU overrides the model; the default is corei7_skylake_x"
+
+	run env FAKE_SMP=0 scripts/bochs/run-bochs --bochs "$FAKE" --image x86/boot.elf \
+		--console "$d/w.log" --smp 2
+	expect_rc 2
+	expect_line "$err" 'smp=2 needs a Bochs built with SMP support'
+	run scripts/bochs/run-bochs --bochs "$FAKE" --image x86/boot.elf --console "$d/x.log" \
+		--append "x='1'"
+	expect_rc 2
+	expect_line "$err" 'quote'
+	finish "run-bochs: clear errors for smp>1 without SMP support and for unsafe arguments"
+}
+
+# ------------------------------------------------------------ hv.sh
+
+test_hv_functions() {
+	run env BOCHS="$FAKE" BOCHS_CPU= bash -c '
+		source scripts/hv.sh; hv_load_config
+		hv_available bochs || { echo "unavailable: $HV_REASON"; exit 1; }
+		echo "version=$(hv_version bochs)"
+		echo "default=$(hv_features bochs | tr "\n" " ")"
+		echo "ryzen=$(hv_features bochs ryzen | tr "\n" " ")"
+		echo "missing=$(hv_missing_features --cpu ryzen bochs vmx svm npt | tr "\n" " ")"
+		hv_command bochs --image x86/boot.elf --console /tmp/x.log --cpu ryzen &&
+			printf "argv=%s\n" "${HV_ARGV[*]}"'
+	expect_rc 0
+	expect_line "$out" '^version=2\.7$'
+	expect_line "$out" '^default=vmx ept x2apic $'
+	expect_line "$out" '^ryzen=svm npt $'
+	expect_line "$out" '^missing=vmx $'
+	expect_line "$out" '^argv=.*/scripts/bochs/run-bochs --bochs .*fake-bochs --image x86/boot\.elf .*--cpu ryzen'
+	finish "hv.sh: version, features per model (Intel vmx/ept/x2apic, AMD svm/npt), command"
+
+	run env BOCHS="$WORK/no-such-bochs" bash -c '
+		source scripts/hv.sh; hv_load_config
+		hv_available bochs && exit 1; echo "reason=$HV_REASON"'
+	expect_rc 0
+	expect_line "$out" "^reason=Bochs binary '.*no-such-bochs' not found"
+	run env BOCHS="$FAKE" BOCHS_BIOS=/nonexistent/BIOS bash -c '
+		source scripts/hv.sh; hv_load_config
+		hv_available bochs && exit 1; echo "reason=$HV_REASON"'
+	expect_line "$out" '^reason=BIOS image /nonexistent/BIOS not found'
+	run env HV=bochs BOCHS="$WORK/no-such-bochs" x86/run x86/boot.elf
+	expect_rc 99
+	expect_line "$out" '^ERROR boot \(bochs\): bochs unavailable: Bochs binary .* not found'
+	run env BOCHS="$WORK/no-such-bochs" ./run_tests.sh --config fake.cfg --hypervisor bochs
+	expect_line "$out" '^SKIP +fake \(bochs\).*unavailable: Bochs binary .* not found'
+	finish "a missing Bochs or BIOS: unavailable with a clear reason (x86/run ERROR, run_tests.sh SKIP)"
+}
+
+# ------------------------------------------------------------ faults (fake Bochs)
+
+test_hang() {
+	local pids=$WORK/pids start end p left=""
+	: >"$pids"
+	start=$SECONDS
+	run env HV=bochs BOCHS="$FAKE" FAKE_MODE=hang FAKE_PID_FILE="$pids" TIMEOUT=2 \
+		x86/run x86/boot.elf
+	end=$SECONDS
+	expect_rc 99
+	expect_line "$out" '^ERROR +boot:'
+	((end - start < 12)) || fail "took $((end - start)) s for a 2 s timeout"
+	sleep 0.5
+	for p in $(cat "$pids"); do
+		alive "$p" && left+=" $p"
+	done
+	[[ -s "$pids" ]] || fail "the fake recorded no PID"
+	[[ -z "$left" ]] || fail "processes left behind:$left"
+	pgrep -f "run-bochs.*$TREE" >/dev/null && fail "a run-bochs is left behind"
+	finish "a hang: the timeout ends it as ERROR and leaves no process behind"
+
+	: >"$pids"
+	run env BOCHS="$FAKE" FAKE_MODE=hang FAKE_PID_FILE="$pids" TIMEOUT=2 \
+		./run_tests.sh --config fake.cfg --hypervisor bochs
+	expect_rc 1
+	expect_line "$out" '^ERROR +fake \(bochs\)'
+	sleep 0.5
+	left=""
+	for p in $(cat "$pids"); do
+		alive "$p" && left+=" $p"
+	done
+	[[ -z "$left" ]] || fail "processes left behind:$left"
+	finish "a hang under run_tests.sh: ERROR, no process left"
+}
+
+test_crash() {
+	run env HV=bochs BOCHS="$FAKE" FAKE_MODE=crash x86/run x86/boot.elf
+	expect_rc 99
+	expect_line "$out" '^ERROR +boot:'
+	expect_line "$err" 'bochs: exit status 139'
+	run env BOCHS="$FAKE" FAKE_MODE=panic ./run_tests.sh --config fake.cfg --hypervisor bochs
+	expect_rc 1
+	expect_line "$out" '^ERROR +fake \(bochs\).*3rd \(13\) exception with no resolution'
+	finish "a crash or a Bochs panic: ERROR, with Bochs' last message as the reason"
+}
+
+# ------------------------------------------------------------ real Bochs
+
+test_real() {
+	if ((!real_bochs)); then
+		skip_test "real Bochs: arguments reach the guest" "bochs unavailable"
+		skip_test "real Bochs: a bogus selector is an ERROR" "bochs unavailable"
+		return
+	fi
+	run env HV=bochs x86/run x86/selftest.elf probe=0x5eed cmdline
+	expect_rc 0
+	expect_line "$out" '^HVT PASS [0-9]+ cmdline\.probe'
+	expect_line "$out" '^PASS +selftest'
+	finish "real Bochs: 'probe=0x5eed cmdline' reaches the guest, PASS"
+
+	run env HV=bochs x86/run x86/selftest.elf no_such_check
+	expect_rc 99
+	expect_line "$out" "^HVT ERROR 1 -: no check of test selftest matches 'no_such_check'"
+	expect_line "$out" '^ERROR +selftest'
+	finish "real Bochs: a bogus selector is an ERROR"
+}
+
+make_tree
+echo "TAP version 13"
+test_iso_cache
+test_iso_concurrent
+test_grub_cfg
+test_config
+test_hv_functions
+test_hang
+test_crash
+test_real
+echo "1..$n_tests"
+echo "bochs tests: $((n_tests - n_failed)) passed, $n_failed failed"
+((n_failed == 0))
