@@ -186,7 +186,7 @@ _hv_qemu_available() {
 		HV_REASON="QEMU binary '$QEMU' not found (set QEMU= or ./configure --qemu=)"
 		return 1
 	fi
-	out=$("$QEMU" -accel help </dev/null 2>&1)
+	out=$(_hv_memo "$QEMU" -accel help)
 	rc=$?
 	if ((rc != 0)); then
 		HV_REASON="'$QEMU -accel help' failed with status $rc"
@@ -216,7 +216,7 @@ _hv_qemu_version() {
 		uname -r
 		return
 	fi
-	"$QEMU" --version </dev/null 2>/dev/null |
+	_hv_memo "$QEMU" --version 2>/dev/null |
 		sed -n '1s/^QEMU emulator version \([0-9][0-9.]*\).*/\1/p'
 }
 
@@ -477,4 +477,28 @@ hvt_exclusions() {
 	[[ -f "$errata" ]] || return 0
 	"$HVT_ROOT/build/host/hvt-verdict" --exclusions --errata "$errata" --hypervisor "$h" \
 		--hv-version "$(hv_version "$h")" --test "$test" | tr '\n' ' '
+}
+
+# _hv_memo BINARY ARG...: BINARY's output (stdout and stderr) and status for
+# ARG..., remembered in build/cache/ for as long as the binary file stays the
+# same (path, size, modification time).  Each QEMU start costs 20 ms, and
+# every run asks for the version and the accelerators again.
+_hv_memo() {
+	local bin=$1 path id key file out rc
+	shift
+	path=$(command -v "$bin") || { "$bin" "$@" </dev/null 2>&1; return; }
+	id=$(stat -L -c '%s.%Y' "$path" 2>/dev/null) || { "$bin" "$@" </dev/null 2>&1; return; }
+	key=$(printf '%s\n' "$path" "$id" "$@" | cksum | tr ' ' '-')
+	file=$HVT_ROOT/build/cache/memo-$key
+	if [[ -f "$file" ]]; then
+		tail -n +2 "$file"
+		return "$(head -n 1 "$file")"
+	fi
+	out=$("$bin" "$@" </dev/null 2>&1)
+	rc=$?
+	if mkdir -p "$HVT_ROOT/build/cache" 2>/dev/null; then
+		printf '%s\n%s\n' "$rc" "$out" >"$file.$$" && mv -f "$file.$$" "$file"
+	fi
+	printf '%s\n' "$out"
+	return "$rc"
 }
