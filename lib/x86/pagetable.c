@@ -115,3 +115,17 @@ void paging_map_identity(uint64_t start, uint64_t end)
 	pt_map(paging_current(), start, start, end - start, pt_level_size(2), PTE_P | PTE_W);
 	write_cr3(read_cr3());
 }
+
+uint64_t *pt_lookup(const struct pagetable *pt, uint64_t addr, unsigned level)
+{
+	uint64_t *table = pt->root;
+
+	for (unsigned l = 4; l > level; l--) {
+		uint64_t e = table[index_at(addr, l)];
+
+		if (!is_present(pt, e) || (l <= 3 && (e & pt->format->large_bit)))
+			return NULL;
+		table = table_of(e);
+	}
+	return &table[index_at(addr, level)];
+}

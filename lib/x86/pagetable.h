@@ -83,3 +83,10 @@ static inline void invlpg(const volatile void *addr)
 void paging_map_identity(uint64_t start, uint64_t end);
 
 #endif
+
+/**
+ * The entry at exactly @level on the walk to @addr, without creating or
+ * splitting anything.  @return NULL when the walk meets a non-present entry or
+ * a leaf above @level.
+ */
+uint64_t *pt_lookup(const struct pagetable *pt, uint64_t addr, unsigned level);

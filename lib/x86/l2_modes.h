@@ -1,0 +1,16 @@
+/**
+ * @file l2_modes.h
+ * L2 code for guest modes other than long mode (l2_modes.S): 32-bit protected
+ * mode snippets that run with paging off, with 32-bit paging or with PAE, each
+ * ending in VMMCALL (then UD2).  Run them with CS = KERNEL_CS32 and EFER.LMA
+ * clear in the VMCB.
+ */
+#ifndef HVT_X86_L2_MODES_H
+#define HVT_X86_L2_MODES_H
+
+/* EAX = the 32-bit word at [EDI] */
+extern char l2_pm32_read[];
+/* [EDI] = ESI */
+extern char l2_pm32_write[];
+
+#endif
