@@ -111,6 +111,28 @@ unit-check: $(host_tests)
 check: all $(host_tests)
 	@scripts/check-all
 
+# ---------------------------------------------------------------- standalone tests
+# tests/NAME: one self-contained executable per unittests.cfg entry (docs/runner.md). The host
+# tools go in statically linked, so that a test needs nothing on the machine but the hypervisor.
+
+standalone_tools := build/host/static/hvt-verdict build/host/static/hvt-cfg \
+	build/host/static/hvt-kvm-probe
+
+build/host/static/hvt-verdict: build/host/hvt-verdict.o build/host/console.o build/host/errata.o
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -static -s -o $@ $^
+build/host/static/hvt-cfg: build/host/hvt-cfg.o build/host/cfg.o
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -static -s -o $@ $^
+build/host/static/hvt-kvm-probe: build/host/kvm-probe.o
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -static -s -o $@ $^
+
+standalone: $(tests_elf) host-tools $(standalone_tools)
+	@scripts/standalone/mkstandalone
+
+.PHONY: standalone
+
 # ---------------------------------------------------------------- benchmark
 
 build/bench/null-kernel.elf: scripts/bench/null-kernel.S scripts/bench/null-kernel.lds

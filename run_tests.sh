@@ -25,6 +25,16 @@ the line "N passed, N failed, N skipped".
   -t, --tap              TAP 13 on stdout; progress lines go to stderr
   -v, --verbose          show the console of every test that did not pass
   --list                 print the selected test names and exit
+  --check SELECTOR       run only the checks SELECTOR selects (e.g. noncanonical,
+                         'catch.*'): it replaces the selectors of the cfg args,
+                         whose key=value options stay
+  --junit FILE           write JUnit XML: one testsuite per test and hypervisor,
+                         one testcase per check (classname hvtest.HV.TEST)
+  --matrix               print the check-by-hypervisor matrix at the end (the
+                         default when more than one hypervisor ran)
+  --matrix-html FILE     write the matrix as a self-contained HTML page
+  --log-dir DIR          keep this run's logs in DIR (created; must be empty)
+                         instead of logs/run-*/; logs/ is then left alone
   --config FILE          use FILE instead of unittests.cfg (env UNITTESTS_CFG)
   --errata FILE          use FILE instead of errata.cfg (env ERRATA_CFG)
   -h, --help             this text
@@ -35,9 +45,10 @@ every test's timeout: seconds, or with a suffix s or m).
 Logs: each run gets its own directory logs/run-YYYYmmdd-HHMMSS-PID/ (logs/latest
 points at the newest) holding, per test and hypervisor, NAME.HYPERVISOR.log (the
 console), .cmd (the hypervisor command), .err (the hypervisor's stdout and
-stderr), .summary and .tap (hvt-verdict's output), plus results.txt and
-results.tap for the whole run. logs/NAME.HYPERVISOR.log is a symbolic link to
-the newest console log of that test.
+stderr), .summary, .tap, .checks and .junit (hvt-verdict's output), plus
+results.txt, results.tap and units.tsv (TEST, HYPERVISOR, VERDICT, REASON per
+line, tab-separated) for the whole run. logs/NAME.HYPERVISOR.log is a symbolic
+link to the newest console log of that test. docs/runner.md has the details.
 
 Exit status: 0 nothing failed, 1 a test failed or had an error, 2 usage or
 configuration error (nothing was run), 130 interrupted.
@@ -58,22 +69,30 @@ opt_jobs=""
 opt_tap=0
 opt_verbose=0
 opt_list=0
+opt_check=""
+opt_junit=""
+opt_matrix=0
+opt_matrix_html=""
+opt_log_dir=""
 cfg_file=${UNITTESTS_CFG:-}
 errata_file=${ERRATA_CFG:-}
 
 parse_options() {
 	while (($#)); do
 		case "$1" in
-		--hypervisor|-g|--group|-j|--jobs|--config|--errata)
+		--hypervisor|-g|--group|-j|--jobs|--config|--errata|--check|--junit|\
+		--matrix-html|--log-dir)
 			(($# >= 2)) || die_usage "option $1 needs a value"
 			set_option "$1" "$2"
 			shift 2
 			continue ;;
-		--hypervisor=*|--group=*|--jobs=*|--config=*|--errata=*)
+		--hypervisor=*|--group=*|--jobs=*|--config=*|--errata=*|--check=*|\
+		--junit=*|--matrix-html=*|--log-dir=*)
 			set_option "${1%%=*}" "${1#*=}" ;;
 		-t|--tap) opt_tap=1 ;;
 		-v|--verbose) opt_verbose=1 ;;
 		--list) opt_list=1 ;;
+		--matrix) opt_matrix=1 ;;
 		-h|--help) usage; exit 0 ;;
 		--) shift; opt_names+=("$@"); break ;;
 		-*) die_usage "unknown option '$1' (see --help)" ;;
@@ -91,6 +110,13 @@ set_option() {
 	-j|--jobs) opt_jobs=$2 ;;
 	--config) cfg_file=$2 ;;
 	--errata) errata_file=$2 ;;
+	--check)
+		# One word: it goes onto the guest command line as it is.
+		[[ -n "$2" && "$2" != *[[:space:]]* ]] || die_usage "--check needs one selector without spaces"
+		opt_check=$2 ;;
+	--junit) [[ -n "$2" ]] || die_usage "--junit needs a file"; opt_junit=$2 ;;
+	--matrix-html) [[ -n "$2" ]] || die_usage "--matrix-html needs a file"; opt_matrix_html=$2 ;;
+	--log-dir) [[ -n "$2" ]] || die_usage "--log-dir needs a directory"; opt_log_dir=$2 ;;
 	esac
 }
 
@@ -133,18 +159,18 @@ need_tool() {
 
 # Read the cfg into the arrays t_* (one element per test).
 load_cfg() {
-	local name file args smp mem qcpu qparams groups timeout req hvs
+	local name file args smp mem qcpu bcpu qparams bparams groups timeout req hvs
 	if ! "$HVT_ROOT/build/host/hvt-cfg" check "$cfg_file"; then
 		echo "run_tests.sh: $cfg_file is malformed; nothing was run" >&2
 		exit 2
 	fi
 	t_name=() t_file=() t_args=() t_smp=() t_mem=() t_cpu=() t_params=()
-	t_groups=() t_timeout=() t_requires=() t_hvs=()
-	# The Bochs fields (bochs_cpu, bochs_params) wait for the Bochs backend.
-	while IFS=$'\x1f' read -r name file args smp mem qcpu _ qparams _ \
+	t_groups=() t_timeout=() t_requires=() t_hvs=() t_bcpu=() t_bparams=()
+	while IFS=$'\x1f' read -r name file args smp mem qcpu bcpu qparams bparams \
 		groups timeout req hvs; do
 		t_name+=("$name") t_file+=("$file") t_args+=("$args")
 		t_smp+=("$smp") t_mem+=("$mem") t_cpu+=("$qcpu") t_params+=("$qparams")
+		t_bcpu+=("$bcpu") t_bparams+=("$bparams")
 		t_groups+=("all $groups") t_timeout+=("$timeout")
 		t_requires+=("$req") t_hvs+=("$hvs")
 	done < <("$HVT_ROOT/build/host/hvt-cfg" list "$cfg_file")
@@ -251,8 +277,99 @@ report_unbooted() {
 		tap="not ok $tap_number - $name ($hv)"$'\n'"  ---"$'\n'"  message: $(yaml_quote "$reason")"$'\n'"  ..."
 	fi
 	emit_tap "$tap"
+	printf '%s\n' "$tap" >"$run_dir/$name.$hv.tap"
+	write_unbooted_junit "$verdict" "$name" "$hv" "$reason" >"$run_dir/$name.$hv.junit"
+	record_unit "$name" "$hv" "$verdict" "$reason"
 	report_line "$verdict" "$name" "$hv" "" "$reason"
 	count_verdict "$verdict"
+}
+
+# ------------------------------------------------------------ JUnit, matrix
+
+# Per unit ("NAME HYPERVISOR"), its verdict and reason, for units.tsv.
+declare -A unit_verdict=() unit_reason=()
+
+record_unit() {
+	unit_verdict["$1 $2"]=$3
+	unit_reason["$1 $2"]=$4
+}
+
+# Text for an XML attribute. The reasons come from the runner and the
+# hypervisor probes (not from the console), but may hold a user's path.
+xml_escape() {
+	local s=$1
+	s=${s//&/&amp;} s=${s//</&lt;} s=${s//>/&gt;} s=${s//\"/&quot;} s=${s//\'/&apos;}
+	# XML 1.0 cannot carry control bytes at all.
+	printf '%s' "$s" | tr -d '\000-\010\013\014\016-\037'
+}
+
+# The JUnit document of a test that did not boot (or whose verdict could not
+# be made): one testcase named after the test, skipped or in error.
+write_unbooted_junit() {
+	local verdict=$1 name=$2 hv=$3 reason=$4 tag=error errors=1 skipped=0
+	[[ "$verdict" == SKIP ]] && tag=skipped errors=0 skipped=1
+	printf '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n'
+	printf '  <testsuite name="%s (%s)" tests="1" failures="0" errors="%s" skipped="%s">\n' \
+		"$(xml_escape "$name")" "$(xml_escape "$hv")" "$errors" "$skipped"
+	printf '    <testcase classname="hvtest.%s.%s" name="%s">\n' \
+		"$(xml_escape "$hv")" "$(xml_escape "$name")" "$(xml_escape "$name")"
+	printf '      <%s message="%s"/>\n' "$tag" "$(xml_escape "$reason")"
+	printf '    </testcase>\n  </testsuite>\n</testsuites>\n'
+}
+
+# Every unit that finished, in the order of the run (hypervisor by
+# hypervisor, cfg order), into units.tsv: the matrix reads it.
+write_units_tsv() {
+	local unit i h name reason
+	for unit in "${units[@]}"; do
+		i=${unit%% *} h=${unit#* } name=${t_name[i]}
+		[[ -n "${unit_verdict["$name $h"]+set}" ]] || continue
+		reason=${unit_reason["$name $h"]}
+		reason=${reason//$'\t'/ } reason=${reason//$'\n'/ }
+		printf '%s\t%s\t%s\t%s\n' "$name" "$h" "${unit_verdict["$name $h"]}" "$reason"
+	done >"$run_dir/units.tsv"
+}
+
+# One JUnit document from the units' documents (hvt-verdict --junit, or
+# write_unbooted_junit): their <testsuite> elements inside one <testsuites>.
+# Those files are our own escaped output, one element per line, so the
+# testsuite element is the range between its start and end lines.
+write_junit() {
+	local dest=$1 tmp unit i h f
+	tmp="$dest.tmp.$$"
+	{
+		printf '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="hvtest">\n'
+		for unit in "${units[@]}"; do
+			i=${unit%% *} h=${unit#* }
+			f="$run_dir/${t_name[i]}.$h.junit"
+			[[ -f "$f" ]] && sed -n '/^  <testsuite /,/^  <\/testsuite>$/p' "$f"
+		done
+		printf '</testsuites>\n'
+	} >"$tmp"
+	if ! mv -f "$tmp" "$dest"; then
+		rm -f "$tmp"
+		echo "run_tests.sh: cannot write $dest" >&2
+		return 1
+	fi
+}
+
+# The reports of the whole run: units.tsv, then the JUnit file and the
+# matrices that were asked for. Returns 1 when one could not be written.
+write_reports() {
+	local ok=0 matrix_args=()
+	write_units_tsv
+	if [[ -n "$opt_junit" ]]; then
+		write_junit "$opt_junit" || ok=1
+	fi
+	[[ -n "$opt_matrix_html" ]] && matrix_args+=(--html "$opt_matrix_html")
+	if [[ -z "$interrupted" ]] && ((opt_matrix || ${#hypervisors[@]} > 1)); then
+		matrix_args+=(--text)
+	fi
+	if ((${#matrix_args[@]})); then
+		# The text matrix goes where the progress lines go (not into TAP).
+		"$HVT_ROOT/scripts/matrix" "${matrix_args[@]}" "$run_dir" >&3 || ok=1
+	fi
+	return "$ok"
 }
 
 emit_tap() {
@@ -311,11 +428,21 @@ unbooted_reason() {
 		echo "SKIP not run on $h (hypervisors = ${t_hvs[i]})"
 	elif ! hv_available "$h"; then
 		echo "SKIP $h unavailable: $HV_REASON"
-	elif missing=$(hv_missing_features "$h" "${requires[@]}") && [[ -n "$missing" ]]; then
+	elif missing=$(hv_missing_features --cpu "$(hv_cpu "$i" "$h")" "$h" "${requires[@]}") &&
+		[[ -n "$missing" ]]; then
 		echo "SKIP $h lacks ${missing//$'\n'/ }"
 	elif [[ ! -f "x86/${t_file[i]}" ]]; then
 		echo "ERROR image x86/${t_file[i]} not found (run make)"
 	fi
+}
+
+# The cfg's CPU model and extra parameters of test I for hypervisor H.
+hv_cpu() {
+	if [[ "$2" == bochs ]]; then echo "${t_bcpu[$1]}"; else echo "${t_cpu[$1]}"; fi
+}
+
+hv_params() {
+	if [[ "$2" == bochs ]]; then echo "${t_bparams[$1]}"; else echo "${t_params[$1]}"; fi
 }
 
 test_timeout() {
@@ -326,16 +453,33 @@ test_timeout() {
 	fi
 }
 
+# The guest command line of a test with cfg args ARGS: with --check, its
+# key=value options and the selector (docs/unittests-cfg.md: args are check
+# selectors and key=value options).
+guest_args() {
+	local word out="" words=()
+	if [[ -z "$opt_check" ]]; then
+		printf '%s\n' "$1"
+		return
+	fi
+	read -ra words <<<"$1"	# no pathname expansion of selectors like efer.*
+	for word in "${words[@]}"; do
+		[[ "$word" == *=* ]] && out+="$word "
+	done
+	printf '%s\n' "$out$opt_check"
+}
+
 start_unit() {
-	local unit=$1 i=${1%% *} h=${1#* } nonce base cmdline secs
+	local unit=$1 i=${1%% *} h=${1#* } nonce base cmdline secs args
 	nonce=$(hvt_nonce)
 	base="$run_dir/${t_name[i]}.$h"
-	cmdline="${t_args[i]:+${t_args[i]} }$(hvt_exclusions "$h" "${t_name[i]}" "$errata_file")nonce=$nonce"
+	args=$(guest_args "${t_args[i]}")
+	cmdline="${args:+$args }$(hvt_exclusions "$h" "${t_name[i]}" "$errata_file")nonce=$nonce"
 	hv_command "$h" --image "x86/${t_file[i]}" --append "$cmdline" \
-		--smp "${t_smp[i]}" --memory "${t_mem[i]}" --cpu "${t_cpu[i]}" \
-		--params "${t_params[i]}" --console "$base.log" || return 1
+		--smp "${t_smp[i]}" --memory "${t_mem[i]}" --cpu "$(hv_cpu "$i" "$h")" \
+		--params "$(hv_params "$i" "$h")" --console "$base.log" || return 1
 	: >"$base.log"
-	hvt_symlink "${base#logs/}.log" "logs/${t_name[i]}.$h.log"
+	[[ -n "$opt_log_dir" ]] || hvt_symlink "${base#logs/}.log" "logs/${t_name[i]}.$h.log"
 	unit_cmd[$unit]=$(printf '%q ' "${HV_ARGV[@]}")
 	printf '%s\n' "${unit_cmd[$unit]}" >"$base.cmd"
 	unit_nonce[$unit]=$nonce
@@ -362,9 +506,10 @@ finish_unit() {
 	args=(--test "${t_name[i]}" --hypervisor "$h" --hv-version "$(hv_version "$h")"
 		--nonce "${unit_nonce[$unit]}" --exit-code "$rc"
 		--cmdline "${unit_cmd[$unit]}" --duration "$secs"
-		--timeout "$limit" --summary "$base.summary" --tap "$tap_number")
+		--timeout "$limit" --summary "$base.summary" --tap "$tap_number"
+		--checks "$base.checks" --junit "$base.junit")
 	[[ -n "$errata_file" ]] && args+=(--errata "$errata_file")
-	rm -f "$base.summary"
+	rm -f "$base.summary" "$base.checks" "$base.junit"
 	out=$("$HVT_ROOT/build/host/hvt-verdict" "${args[@]}" "$base.log" 2>"$base.verdict-err")
 	vrc=$?
 	# A Ctrl-C from the terminal also hits hvt-verdict: that test did not finish.
@@ -375,6 +520,8 @@ finish_unit() {
 		verdict=ERROR
 		reason="hvt-verdict failed (status $vrc): $(head -n 1 "$base.verdict-err")"
 		out="not ok $tap_number - ${t_name[i]} ($h)"$'\n'"  ---"$'\n'"  message: $(yaml_quote "$reason")"$'\n'"  ..."
+		rm -f "$base.checks"
+		write_unbooted_junit ERROR "${t_name[i]}" "$h" "$reason" >"$base.junit"
 	else
 		add_checks "$base.summary"
 		xfail=$(summary_get xfail "$base.summary")
@@ -392,6 +539,7 @@ finish_unit() {
 	fi
 	printf '%s\n' "$out" >"$base.tap"
 	emit_tap "$out"
+	record_unit "${t_name[i]}" "$h" "$verdict" "$reason"
 	report_line "$verdict" "${t_name[i]}" "$h" "$secs" "$reason"
 	count_verdict "$verdict"
 	if ((opt_verbose)) && [[ "$verdict" == FAIL || "$verdict" == ERROR ]]; then
@@ -462,6 +610,9 @@ setup_paths() {
 		errata_file=$HVT_ROOT/errata.cfg
 	fi
 	[[ -n "${QEMU:-}" ]] && QEMU=$(absolute "$QEMU")
+	[[ -n "$opt_junit" ]] && opt_junit=$(absolute "$opt_junit")
+	[[ -n "$opt_matrix_html" ]] && opt_matrix_html=$(absolute "$opt_matrix_html")
+	[[ -n "$opt_log_dir" ]] && opt_log_dir=$(absolute "$opt_log_dir")
 	cd "$HVT_ROOT" || exit 2
 	# Messages name the files as the user knows them: relative to the tree.
 	cfg_file=${cfg_file#"$HVT_ROOT/"}
@@ -475,6 +626,18 @@ check_settings() {
 	if [[ -n "${TIMEOUT:-}" ]] && ! hvt_seconds "$TIMEOUT" >/dev/null; then
 		die_usage "TIMEOUT must be seconds, or with a suffix s or m, not '$TIMEOUT'"
 	fi
+}
+
+# The run's log directory: --log-dir, else a fresh logs/run-*/ (hv.sh).
+new_run_dir() {
+	[[ -n "$opt_log_dir" ]] || { hvt_new_run_dir; return; }
+	if [[ -e "$opt_log_dir" && ! -d "$opt_log_dir" ]] ||
+		{ [[ -d "$opt_log_dir" ]] && [[ -n "$(ls -A "$opt_log_dir")" ]]; }; then
+		echo "run_tests.sh: --log-dir $opt_log_dir is not an empty directory" >&2
+		return 1
+	fi
+	mkdir -p "$opt_log_dir" || return 1
+	printf '%s\n' "$opt_log_dir"
 }
 
 # Every selected test on every hypervisor, hypervisor by hypervisor.
@@ -496,7 +659,7 @@ make_units() {
 
 start_run() {
 	if ((opt_tap)); then exec 3>&2; else exec 3>&1; fi
-	run_dir=$(hvt_new_run_dir) || exit 2
+	run_dir=$(new_run_dir) || exit 2
 	: >"$run_dir/results.txt"
 	echo "1..$total" >"$run_dir/results.tap"
 	info "run_tests: $total test$( ((total == 1)) || echo s) on ${hypervisors[*]}," \
@@ -534,8 +697,11 @@ run_units() {
 }
 
 end_run() {
+	local reports=0
+	# After a Ctrl-C the reports still cover the tests that finished.
+	[[ -n "$interrupted" ]] && drain_interrupted
+	write_reports || reports=1
 	if [[ -n "$interrupted" ]]; then
-		drain_interrupted
 		((opt_tap)) && echo "Bail out! interrupted by SIG$interrupted"
 		print_totals
 		case "$interrupted" in
@@ -545,7 +711,7 @@ end_run() {
 		esac
 	fi
 	print_totals
-	((n_fail == 0)) || exit 1
+	((n_fail == 0 && reports == 0)) || exit 1
 	exit 0
 }
 

@@ -1,7 +1,7 @@
 /*
  * hvt-verdict: turn a guest's console log into the host verdict (docs/protocol.md), applying
  * the expected-failure data (docs/errata.md), and report it as a human summary, a TAP test
- * point, a key=value summary and JUnit XML.
+ * point, a key=value summary, JUnit XML and a per-check status list (--checks).
  */
 #include "console.h"
 #include "errata.h"
@@ -33,6 +33,7 @@ struct options {
 	const char *timeout;
 	const char *summary;
 	const char *junit;
+	const char *checks_path; /* --checks: "STATUS<TAB>NAME" lines */
 	bool exclusions;        /* --exclusions: print the not-run words, read no log */
 	long exit_code;
 	bool have_exit_code;
@@ -542,6 +543,17 @@ static void write_summary(FILE *f, const struct verdict *v)
 	fputc('\n', f);
 }
 
+/* The start of a testcase: classname "hvtest.HYPERVISOR.TEST" groups checks per test and hypervisor. */
+static void put_classname(FILE *f, const struct options *o)
+{
+	fputs("    <testcase classname=\"hvtest.", f);
+	if (o->hypervisor) {
+		put_xml(f, o->hypervisor);
+		fputc('.', f);
+	}
+	put_xml(f, o->test);
+}
+
 /** Write JUnit XML: one testcase per check, plus one for an incoherent console. */
 static void write_junit(FILE *f, const struct hvt_console *c, const struct options *o,
 			const struct verdict *v)
@@ -567,12 +579,7 @@ static void write_junit(FILE *f, const struct hvt_console *c, const struct optio
 	for (i = 0; i < v->n; i++) {
 		const struct check *k = &v->checks[i];
 
-		fputs("    <testcase classname=\"", f);
-		if (o->hypervisor) {
-			put_xml(f, o->hypervisor);
-			fputc('.', f);
-		}
-		put_xml(f, o->test);
+		put_classname(f, o);
 		fputs("\" name=\"", f);
 		put_xml(f, k->r->name);
 		fputs("\"", f);
@@ -618,12 +625,7 @@ static void write_junit(FILE *f, const struct hvt_console *c, const struct optio
 		fputs("    </testcase>\n", f);
 	}
 	if (stream_error) {
-		fputs("    <testcase classname=\"", f);
-		if (o->hypervisor) {
-			put_xml(f, o->hypervisor);
-			fputc('.', f);
-		}
-		put_xml(f, o->test);
+		put_classname(f, o);
 		fputs("\" name=\"console\">\n      <error message=\"", f);
 		put_xml(f, v->reason);
 		fputs("\"/>\n      <system-out>", f);
@@ -634,6 +636,34 @@ static void write_junit(FILE *f, const struct hvt_console *c, const struct optio
 		fputs("</system-out>\n    </testcase>\n", f);
 	}
 	fputs("  </testsuite>\n</testsuites>\n", f);
+}
+
+/*
+ * Write the per-check list: one "STATUS<TAB>NAME" line per check in report order, STATUS one of
+ * PASS FAIL XFAIL XPASS SKIP ERROR NOTRUN (an errata not-run entry: left out of the guest's
+ * command line, counted as an expected failure). An incoherent console adds "ERROR<TAB>-", the
+ * name the guest itself uses for an error that concerns no check. Names are printable ASCII
+ * without spaces; anything else is written as '?', so the file is safe to split on tabs.
+ */
+static void write_checks(FILE *f, const struct hvt_console *c, const struct verdict *v)
+{
+	static const char *const word[O_COUNT] = {
+		[O_PASS] = "PASS", [O_FAIL] = "FAIL", [O_SKIP] = "SKIP",
+		[O_ERROR] = "ERROR", [O_XFAIL] = "XFAIL", [O_XPASS] = "XPASS",
+	};
+	size_t i;
+
+	for (i = 0; i < v->n; i++) {
+		const struct check *k = &v->checks[i];
+		const char *s;
+
+		fprintf(f, "%s\t", k->not_run ? "NOTRUN" : word[k->o]);
+		for (s = k->r->name; *s; s++)
+			fputc(*s > 0x20 && *s < 0x7f ? *s : '?', f);
+		fputc('\n', f);
+	}
+	if (hvt_console_error(c) != HVT_STREAM_OK)
+		fputs("ERROR\t-\n", f);
 }
 
 /** The short human summary: a line, then the failures or, for an ERROR, the last console lines. */
@@ -708,6 +738,9 @@ static void usage(FILE *f)
 	      "  --tap N              print one TAP 13 test point numbered N\n"
 	      "  --summary FILE       write key=value lines\n"
 	      "  --junit FILE         write JUnit XML\n"
+	      "  --checks FILE        write one line per check: STATUS<TAB>NAME, STATUS one of\n"
+	      "                       PASS FAIL XFAIL XPASS SKIP ERROR NOTRUN (\"ERROR<TAB>-\" for\n"
+	      "                       an incoherent console)\n"
 	      "  --tail N             console lines in diagnostics (default 10)\n"
 	      "  --exclusions         print the guest command-line words (-CHECK) of the errata's\n"
 	      "                       not-run entries for H, V and T, one a line; read no log\n"
@@ -751,8 +784,8 @@ static bool printable_string(const char *s)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_TEST = 256, OPT_HV, OPT_VERSION, OPT_ERRATA, OPT_NONCE, OPT_EXIT, OPT_TIMEOUT,
-	       OPT_CMDLINE, OPT_DURATION, OPT_TAP, OPT_SUMMARY, OPT_JUNIT, OPT_TAIL, OPT_EXCLUSIONS,
-	       OPT_HELP };
+	       OPT_CMDLINE, OPT_DURATION, OPT_TAP, OPT_SUMMARY, OPT_JUNIT, OPT_CHECKS, OPT_TAIL,
+	       OPT_EXCLUSIONS, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "test", required_argument, NULL, OPT_TEST },
 		{ "hypervisor", required_argument, NULL, OPT_HV },
@@ -766,6 +799,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "tap", required_argument, NULL, OPT_TAP },
 		{ "summary", required_argument, NULL, OPT_SUMMARY },
 		{ "junit", required_argument, NULL, OPT_JUNIT },
+		{ "checks", required_argument, NULL, OPT_CHECKS },
 		{ "tail", required_argument, NULL, OPT_TAIL },
 		{ "exclusions", no_argument, NULL, OPT_EXCLUSIONS },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -827,6 +861,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_JUNIT:
 			o->junit = optarg;
 			break;
+		case OPT_CHECKS:
+			o->checks_path = optarg;
+			break;
 		case OPT_TAIL:
 			if (!parse_ulong(optarg, HVT_TAIL_MAX, &num))
 				return usage_error("--tail '%s': expected 0 to 1000", optarg);
@@ -850,8 +887,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return usage_error("--exclusions takes no LOGFILE ('%s')", argv[optind]);
 		if (!o->errata_path || !o->hypervisor || !o->test)
 			return usage_error("%s", "--exclusions needs --errata, --hypervisor and --test");
-		if (o->tap || o->summary || o->junit)
-			return usage_error("%s", "--exclusions writes no report (--tap, --summary, --junit)");
+		if (o->tap || o->summary || o->junit || o->checks_path)
+			return usage_error("%s", "--exclusions writes no report (--tap, --summary, --junit, --checks)");
 		return 0;
 	}
 	if (optind != argc - 1)
@@ -882,9 +919,11 @@ static int read_log(const char *path, struct hvt_console *c)
 	return ret;
 }
 
-/* Write the summary or (@junit) the JUnit report to @path; false (after a message) when it cannot be written. */
+enum report_file { REPORT_SUMMARY, REPORT_JUNIT, REPORT_CHECKS };
+
+/* Write one report file to @path; false (after a message) when it cannot be written. */
 static bool write_file(const char *path, const struct hvt_console *c, const struct options *o,
-		       const struct verdict *v, bool junit)
+		       const struct verdict *v, enum report_file which)
 {
 	FILE *f = fopen(path, "w");
 	bool ok;
@@ -893,10 +932,17 @@ static bool write_file(const char *path, const struct hvt_console *c, const stru
 		fprintf(stderr, "hvt-verdict: %s: %s\n", path, strerror(errno));
 		return false;
 	}
-	if (junit)
-		write_junit(f, c, o, v);
-	else
+	switch (which) {
+	case REPORT_SUMMARY:
 		write_summary(f, v);
+		break;
+	case REPORT_JUNIT:
+		write_junit(f, c, o, v);
+		break;
+	case REPORT_CHECKS:
+		write_checks(f, c, v);
+		break;
+	}
 	ok = !ferror(f);
 	if (fclose(f) != 0)
 		ok = false;
@@ -965,9 +1011,11 @@ int main(int argc, char **argv)
 	else
 		write_human(stdout, c, &o, &v);
 	ret = exit_status(v.status);
-	if (o.summary && !write_file(o.summary, c, &o, &v, false))
+	if (o.summary && !write_file(o.summary, c, &o, &v, REPORT_SUMMARY))
 		ret = EXIT_USAGE;
-	if (o.junit && !write_file(o.junit, c, &o, &v, true))
+	if (o.junit && !write_file(o.junit, c, &o, &v, REPORT_JUNIT))
+		ret = EXIT_USAGE;
+	if (o.checks_path && !write_file(o.checks_path, c, &o, &v, REPORT_CHECKS))
 		ret = EXIT_USAGE;
 	if (fflush(stdout) != 0)
 		ret = EXIT_USAGE;

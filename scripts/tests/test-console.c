@@ -732,6 +732,17 @@ static char *capture_exclusions(const struct hvt_errata *e, const struct options
 	return buf;
 }
 
+static char *capture_checks(const struct hvt_console *c, const struct verdict *v)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	write_checks(f, c, v);
+	fclose(f);
+	return buf;
+}
+
 /* parse_options() on a NULL-terminated list of words; its usage messages are silenced. */
 static int options_of(struct options *o, const char *const *words)
 {
@@ -842,7 +853,7 @@ static void test_not_run(void)
 	free(out);
 	out = capture(write_junit, c, &o, &v);
 	OK(contains(out, "tests=\"4\" failures=\"0\" errors=\"0\" skipped=\"3\"") &&
-	   contains(out, "<testcase classname=\"qemu-tcg.msr\" name=\"catch.bp\">\n"
+	   contains(out, "<testcase classname=\"hvtest.qemu-tcg.msr\" name=\"catch.bp\">\n"
 		    "      <skipped message=\"not run: INT3 stops TCG 7 (SDM Vol. 2A INT3)\"/>\n"),
 	   "JUnit: skipped with 'not run'");
 	free(out);
@@ -913,6 +924,69 @@ static void test_not_run(void)
 	verdict_free(&v);
 	hvt_console_free(c);
 
+	hvt_errata_free(e);
+}
+
+/* --checks: one "STATUS<TAB>NAME" line per check, every status, safe to split on tabs. */
+static void test_checks_list(void)
+{
+	static const char cfg[] =
+		"qemu-tcg * msr:reserved_bits.* TCG drops reserved bits\n"
+		"qemu-tcg * msr:efer.read fixed long ago\n"
+		"qemu-tcg * !msr:catch.bp INT3 stops TCG\n";
+	static const char *const opts[] = { "hvt-verdict", "--checks", "c.txt", "x.log", NULL };
+	static const char *const opts_excl[] = { "hvt-verdict", "--exclusions", "--errata", "e.cfg",
+		"--hypervisor", "qemu-tcg", "--test", "msr", "--checks", "c.txt", NULL };
+	char err[256], *out;
+	struct hvt_errata *e = hvt_errata_parse(cfg, strlen(cfg), "errata.cfg", err, sizeof(err));
+	struct hvt_console *c;
+	struct options o;
+	struct verdict v;
+
+	OK(options_of(&o, opts) == 0 && o.checks_path && strcmp(o.checks_path, "c.txt") == 0,
+	   "--checks FILE accepted");
+	OK(options_of(&o, opts_excl) == EXIT_USAGE, "--exclusions with --checks: usage error");
+
+	default_options(&o);
+	c = parse(BEGIN "HVT PASS 1 efer.read\n"
+		  "HVT FAIL 2 reserved_bits.efer.bit_12: no #GP\n"
+		  "HVT FAIL 3 other: no #GP\n"
+		  "HVT SKIP 4 svm.vmrun: no SVM\n"
+		  "HVT PASS 5 <b>&x\n"
+		  "HVT END pass=2 fail=2 skip=1 error=0 status=FAIL nonce=42\n");
+	judge(c, e, &o, &v);
+	out = capture_checks(c, &v);
+	OK(out && strcmp(out, "XPASS\tefer.read\nXFAIL\treserved_bits.efer.bit_12\nFAIL\tother\n"
+			 "SKIP\tsvm.vmrun\nPASS\t<b>&x\nNOTRUN\tcatch.bp\n") == 0,
+	   "every check with its status in report order, not-run entries as NOTRUN");
+	free(out);
+	verdict_free(&v);
+	hvt_console_free(c);
+
+	c = parse(run_error);
+	judge(c, NULL, &o, &v);
+	out = capture_checks(c, &v);
+	OK(out && strcmp(out, "PASS\ta\nERROR\t-\n") == 0, "a guest ERROR line keeps its name '-'");
+	free(out);
+	verdict_free(&v);
+	hvt_console_free(c);
+
+	c = parse(BEGIN "HVT PASS 1 a\nHVT PASS 2 b\n");
+	judge(c, NULL, &o, &v);
+	out = capture_checks(c, &v);
+	OK(out && strcmp(out, "PASS\ta\nPASS\tb\nERROR\t-\n") == 0,
+	   "an incoherent console adds ERROR<TAB>-");
+	free(out);
+	verdict_free(&v);
+	hvt_console_free(c);
+
+	c = parse("");
+	judge(c, NULL, &o, &v);
+	out = capture_checks(c, &v);
+	OK(out && strcmp(out, "ERROR\t-\n") == 0, "an empty console: only ERROR<TAB>-");
+	free(out);
+	verdict_free(&v);
+	hvt_console_free(c);
 	hvt_errata_free(e);
 }
 
@@ -995,6 +1069,7 @@ int main(void)
 	test_chunking();
 	test_verdict();
 	test_not_run();
+	test_checks_list();
 	test_escaping();
 	printf("1..%u\n", tests);
 	return failed ? 1 : 0;

@@ -1,0 +1,97 @@
+# shellcheck shell=bash
+# scripts/tests/lib.sh: the small TAP framework and the fake tree of the
+# runner's script tests (bisect-tests.sh, report-tests.sh,
+# standalone-tests.sh). Source it after setting SUITE (the label of the
+# final "SUITE: P passed, F failed" line).
+#
+# A test runs commands, calls fail MESSAGE for what went wrong, then
+# finish DESCRIPTION; run_test_main FUNCTION... runs the tests and prints the
+# plan and the final line.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck disable=SC2034 # used by the sourcing tests
+FAKE=$ROOT/scripts/tests/fake-qemu
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hvt-${SUITE// /-}.XXXXXX") || exit 2
+TREE=$WORK/tree
+trap 'rm -rf "$WORK"' EXIT
+
+n_tests=0 n_failed=0
+problem=""
+out=$WORK/out err=$WORK/err rc=0
+
+finish() {
+	n_tests=$((n_tests + 1))
+	if [[ -z "$problem" ]]; then
+		echo "ok $n_tests - $1"
+	else
+		n_failed=$((n_failed + 1))
+		echo "not ok $n_tests - $1"
+		printf '%s' "$problem" | sed 's/^/# /'
+		echo "# stdout:"; sed 's/^/#   /' "$out" | head -n 40
+		echo "# stderr:"; sed 's/^/#   /' "$err" | head -n 20
+	fi
+	problem=""
+}
+
+fail() {
+	problem+="$*"$'\n'
+}
+
+expect_rc() {
+	((rc == $1)) || fail "exit status $rc, expected $1"
+}
+
+# expect_line FILE REGEX: some line of FILE matches (grep -E).
+expect_line() {
+	grep -qE -- "$2" "$1" || fail "no line of $(basename "$1") matches: $2"
+}
+
+expect_no_line() {
+	! grep -qE -- "$2" "$1" || fail "a line of $(basename "$1") matches: $2"
+}
+
+# A tree like the repository: links to the real scripts and host tools, and
+# one fake image per fake-qemu mode.
+make_tree() {
+	local m
+	mkdir -p "$TREE/x86" "$TREE/build" || exit 2
+	ln -s "$ROOT/run_tests.sh" "$TREE/run_tests.sh"
+	ln -s "$ROOT/scripts" "$TREE/scripts"
+	ln -s "$ROOT/build/host" "$TREE/build/host"
+	for m in pass fail skip error xfail slow hang silent reset garbage forged \
+		nonce crash noboot resetloop flood xmlchars; do
+		echo "not really an ELF image" >"$TREE/x86/$m.elf"
+	done
+	: >"$TREE/errata.cfg"
+}
+
+# cfg_of MODE...: a cfg with one test per mode, named after it.
+cfg_of() {
+	local m
+	for m in "$@"; do
+		printf '[%s]\nfile = %s.elf\nargs = fake_mode=%s\ntimeout = 2\n\n' "$m" "$m" "$m"
+	done
+}
+
+# Is KVM usable here (for the tests that need qemu-kvm next to qemu-tcg)?
+kvm_usable() {
+	[[ -x "$ROOT/build/host/hvt-kvm-probe" ]] && "$ROOT/build/host/hvt-kvm-probe" >/dev/null 2>&1
+}
+
+# skip_test DESCRIPTION REASON
+skip_test() {
+	n_tests=$((n_tests + 1))
+	echo "ok $n_tests - $1 # SKIP $2"
+}
+
+run_test_main() {
+	local t
+	make_tree
+	cd "$WORK" || exit 2
+	for t in "$@"; do
+		"$t"
+	done
+	echo "1..$n_tests"
+	echo "$SUITE: $((n_tests - n_failed)) passed, $n_failed failed"
+	((n_failed == 0))
+}

@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# Tests of run_tests.sh's reports (--junit, --matrix, --matrix-html,
+# --log-dir, --check), of scripts/matrix, and of the faults that
+# runner-tests.sh does not cover (a reset loop, an endless flood of garbage,
+# SIGTERM, a Ctrl-C of x86/run), against the fake hypervisor. Output is TAP,
+# then "report tests: P passed, F failed".
+set -u
+SUITE="report tests"
+# shellcheck source=scripts/tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+run_tests() {
+	QEMU=$FAKE "$TREE/run_tests.sh" "$@" >"$out" 2>"$err"
+	rc=$?
+}
+
+# junit_check FILE SUITES CASES: FILE is well-formed JUnit with SUITES
+# testsuites and CASES testcases; prints "classname name status" lines.
+junit_check() {
+	python3 - "$@" <<'PY' 2>&1
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = root.findall("testsuite")
+cases = root.findall("testsuite/testcase")
+assert root.tag == "testsuites", root.tag
+assert len(suites) == int(sys.argv[2]), ("suites", len(suites))
+assert int(sys.argv[3]) < 0 or len(cases) == int(sys.argv[3]), ("cases", len(cases))
+for c in cases:
+    kids = [k.tag for k in c if k.tag != "system-out"]
+    assert len(kids) <= 1, kids
+    print(c.get("classname"), c.get("name"), kids[0] if kids else "pass")
+PY
+}
+
+test_junit() {
+	local res
+	{
+		cfg_of pass fail skip error hang crash noboot xfail xmlchars
+		printf '[needs_vmx]\nfile = pass.elf\nrequires = vmx\n\n[no_image]\nfile = missing.elf\n'
+	} >"$WORK/junit.cfg"
+	echo "qemu-tcg * xfail:known.bug the fake deviates on purpose (SDM Vol. 0 0.0)" >"$WORK/errata.cfg"
+	# bochs unavailable: every test skipped without booting.
+	BOCHS=$WORK/no/bochs run_tests --config "$WORK/junit.cfg" --errata "$WORK/errata.cfg" \
+		--hypervisor qemu-tcg,bochs -j 6 --junit "$WORK/junit.xml"
+	expect_rc 1
+	# qemu-tcg: pass 2, fail 2, skip 2, error 2, hang 2 (a check and the
+	# console), crash 1, noboot 1, xfail 2, xmlchars 2, needs_vmx 1,
+	# no_image 1; bochs: one testcase per test.
+	res=$(junit_check "$WORK/junit.xml" 22 $((2 + 2 + 2 + 2 + 2 + 1 + 1 + 2 + 2 + 1 + 1 + 11)))
+	[[ "$res" == *Error* ]] && fail "JUnit: $res"
+	printf '%s\n' "$res" >"$WORK/cases"
+	expect_line "$WORK/cases" '^hvtest\.qemu-tcg\.pass basic\.one pass$'
+	expect_line "$WORK/cases" '^hvtest\.qemu-tcg\.fail basic\.two failure$'
+	expect_line "$WORK/cases" '^hvtest\.qemu-tcg\.skip basic\.one skipped$'
+	expect_line "$WORK/cases" '^hvtest\.qemu-tcg\.error - error$'
+	expect_line "$WORK/cases" '^hvtest\.qemu-tcg\.hang console error$'
+	expect_line "$WORK/cases" '^hvtest\.qemu-tcg\.xfail known\.bug skipped$'
+	expect_line "$WORK/cases" "^hvtest\.qemu-tcg\.xmlchars a<b>&\"c' failure$"
+	expect_line "$WORK/cases" '^hvtest\.qemu-tcg\.needs_vmx needs_vmx skipped$'
+	expect_line "$WORK/cases" '^hvtest\.qemu-tcg\.no_image no_image error$'
+	expect_line "$WORK/cases" '^hvtest\.bochs\.pass pass skipped$'
+	finish "--junit: one valid document, a testsuite per test and hypervisor, a testcase per check"
+}
+
+test_junit_interrupted() {
+	local pid i
+	{
+		cfg_of pass
+		printf '[slow1]\nfile = slow.elf\nargs = fake_mode=slow\n[slow2]\nfile = slow.elf\nargs = fake_mode=slow\n'
+	} >"$WORK/int.cfg"
+	set -m
+	QEMU=$FAKE FAKE_SLEEP=30 "$TREE/run_tests.sh" --config "$WORK/int.cfg" --hypervisor qemu-tcg \
+		-j 3 --junit "$WORK/int.xml" >"$out" 2>"$err" &
+	pid=$!
+	set +m
+	for ((i = 0; i < 50; i++)); do
+		grep -q '^PASS  pass' "$out" 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep 0.3
+	kill -INT -- "-$pid"
+	wait "$pid"
+	rc=$?
+	expect_rc 130
+	res=$(junit_check "$WORK/int.xml" 1 2)
+	[[ "$res" == *"hvtest.qemu-tcg.pass basic.one pass"* ]] || fail "JUnit after Ctrl-C: $res"
+	finish "--junit after a Ctrl-C: valid, with the tests that finished"
+}
+
+test_log_dir() {
+	local latest
+	cfg_of pass fail >"$WORK/ld.cfg"
+	latest=$(readlink "$TREE/logs/latest")
+	run_tests --config "$WORK/ld.cfg" --hypervisor qemu-tcg --log-dir "$WORK/ld"
+	expect_rc 1
+	[[ -f "$WORK/ld/pass.qemu-tcg.log" && -f "$WORK/ld/fail.qemu-tcg.checks" ]] || fail "no logs in --log-dir"
+	[[ "$(readlink "$TREE/logs/latest")" == "$latest" ]] || fail "logs/latest was changed"
+	[[ "$(cat "$WORK/ld/units.tsv")" == $'pass\tqemu-tcg\tPASS\t\nfail\tqemu-tcg\tFAIL\t'* ]] ||
+		fail "units.tsv: $(cat "$WORK/ld/units.tsv")"
+	expect_line "$WORK/ld/fail.qemu-tcg.checks" $'^FAIL\tbasic\\.two$'
+	finish "--log-dir keeps the run in DIR, with units.tsv and the .checks lists"
+
+	run_tests --config "$WORK/ld.cfg" --hypervisor qemu-tcg --log-dir "$WORK/ld"
+	expect_rc 2
+	expect_line "$err" 'not an empty directory'
+	finish "--log-dir refuses a directory that holds files"
+}
+
+test_check_option() {
+	printf '[opts]\nfile = pass.elf\nargs = a=1 sel.* b=2\n' >"$WORK/opts.cfg"
+	: >"$WORK/argv"
+	FAKE_ARGV_FILE=$WORK/argv run_tests --config "$WORK/opts.cfg" --hypervisor qemu-tcg --check 'x.*'
+	expect_rc 0
+	tr '\n' ' ' <"$WORK/argv" >"$WORK/argv1"
+	expect_line "$WORK/argv1" '-append a=1 b=2 x\.\* nonce='
+	finish "--check replaces the cfg's selectors, keeps its options"
+	run_tests --config "$WORK/opts.cfg" --hypervisor qemu-tcg --check 'a b'
+	expect_rc 2
+	finish "--check with a space is a usage error"
+}
+
+# A run directory made by hand: the matrix's rules without any hypervisor.
+test_matrix_script() {
+	local d=$WORK/mx
+	mkdir -p "$d"
+	printf 't\tqemu-tcg\tPASS\t\nt\tqemu-kvm\tFAIL\t1 failure\nu\tqemu-tcg\tSKIP\tno vmx\nu\tqemu-kvm\tPASS\t\nw\tqemu-tcg\tSKIP\tnot run\nw\tqemu-kvm\tERROR\timage <missing>\n' \
+		>"$d/units.tsv"
+	printf 'PASS\tsame\nXFAIL\tdiffers\nSKIP\tskips\nNOTRUN\tkept.out\nPASS\t<b>&\n' >"$d/t.qemu-tcg.checks"
+	printf 'PASS\tsame\nPASS\tdiffers\nPASS\tskips\nPASS\tkept.out\nPASS\t<b>&\nERROR\t-\n' >"$d/t.qemu-kvm.checks"
+	printf 'PASS\tone\n' >"$d/u.qemu-kvm.checks"
+	"$ROOT/scripts/matrix" --html "$WORK/m.html" --text "$d" >"$out" 2>"$err"
+	rc=$?
+	expect_rc 0
+	expect_line "$out" '^matrix: 8 checks on 2 hypervisors; 2 checks disagree \(marked \*\)$'
+	expect_line "$out" '^  CHECK +qemu-tcg +qemu-kvm$'
+	expect_line "$out" '^\* t:differs +XFAIL +PASS$'
+	expect_line "$out" '^\* t:kept\.out +NOTRUN +PASS$'
+	expect_line "$out" '^  t:skips +SKIP +PASS$'
+	expect_line "$out" '^  t:same +PASS +PASS$'
+	expect_line "$out" '^  t:- +- +ERROR$'
+	expect_line "$out" '^  u:one +SKIP +PASS$'
+	expect_line "$out" '^  w +SKIP +ERROR$'
+	[[ "$(sed -n '3p;4p;5p' "$out" | cut -c1)" == $'*\n*\n ' ]] || fail "disagreeing rows are not first"
+	finish "scripts/matrix: cells, disagreement (SKIP and not run left out), disagreeing rows first"
+
+	expect_line "$WORK/m.html" '<strong>2 checks disagree</strong>'
+	expect_line "$WORK/m.html" 't:&lt;b&gt;&amp;<'
+	expect_line "$WORK/m.html" 'title="the test did not boot: image &lt;missing&gt;"'
+	expect_line "$WORK/m.html" '<tr class="disagree"><td class="name">&#8800; t:differs'
+	expect_no_line "$WORK/m.html" '(src|href)=|https?:|@import'
+	python3 -c '
+import sys, html.parser
+class P(html.parser.HTMLParser):
+    pass
+P().feed(open(sys.argv[1]).read())' "$WORK/m.html" || fail "HTML does not parse"
+	finish "scripts/matrix --html: summary, escaping, marked rows, no external assets"
+
+	"$ROOT/scripts/matrix" "$WORK/nothing" >"$out" 2>"$err"
+	rc=$?
+	expect_rc 2
+	finish "scripts/matrix without a run directory: exit 2"
+}
+
+test_matrix_run() {
+	cfg_of pass xfail >"$WORK/m.cfg"
+	echo "qemu-tcg * xfail:known.bug the fake deviates on purpose (SDM Vol. 0 0.0)" >"$WORK/errata.cfg"
+	run_tests --config "$WORK/m.cfg" --errata "$WORK/errata.cfg" --hypervisor qemu-tcg --matrix \
+		--matrix-html "$WORK/run.html"
+	expect_rc 0
+	expect_line "$out" '^  xfail:known\.bug +XFAIL$'
+	expect_line "$out" '^0 passed|^2 passed, 0 failed, 0 skipped$'
+	[[ "$(tail -n 1 "$out")" == "2 passed, 0 failed, 0 skipped" ]] || fail "the totals are not last"
+	[[ -s "$WORK/run.html" ]] || fail "no HTML matrix"
+	finish "--matrix on one hypervisor prints the matrix before the totals; --matrix-html"
+
+	run_tests --config "$WORK/m.cfg" --hypervisor qemu-tcg
+	expect_no_line "$out" '^matrix:'
+	finish "one hypervisor without --matrix: no matrix"
+
+	if ! kvm_usable; then
+		skip_test "two hypervisors print the matrix" "KVM is not usable here"
+		return
+	fi
+	run_tests --config "$WORK/m.cfg" --errata "$WORK/errata.cfg" --hypervisor qemu-tcg,qemu-kvm -t
+	expect_rc 1
+	expect_line "$err" '^\* xfail:known\.bug +XFAIL +FAIL$'
+	expect_no_line "$out" '^matrix:'
+	finish "two hypervisors print the matrix (on stderr with -t, so the TAP stays clean)"
+}
+
+# ------------------------------------------------------------ faults
+
+test_faults() {
+	local start
+	cfg_of resetloop flood >"$WORK/faults.cfg"
+	start=$SECONDS
+	run_tests --config "$WORK/faults.cfg" --hypervisor qemu-tcg --junit "$WORK/faults.xml"
+	expect_rc 1
+	expect_line "$out" '^ERROR resetloop \(qemu-tcg\).*(begin|reset)'
+	expect_line "$out" '^ERROR flood \(qemu-tcg\).*timed out'
+	((SECONDS - start < 15)) || fail "took $((SECONDS - start)) s"
+	res=$(junit_check "$WORK/faults.xml" 2 3)
+	[[ "$res" == *"console error"* ]] || fail "JUnit: $res"
+	finish "a guest that resets in a loop or floods the console ends as ERROR within its timeout"
+}
+
+test_sigterm() {
+	local pid i
+	printf '[slow]\nfile = slow.elf\nargs = fake_mode=slow\n' >"$WORK/term.cfg"
+	QEMU=$FAKE FAKE_SLEEP=30 "$TREE/run_tests.sh" --config "$WORK/term.cfg" --hypervisor qemu-tcg \
+		>"$out" 2>"$err" &
+	pid=$!
+	for ((i = 0; i < 50; i++)); do
+		grep -q '^HVT BEGIN' "$TREE"/logs/latest/slow.qemu-tcg.log 2>/dev/null && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	expect_rc 143
+	expect_line "$out" 'interrupted by SIGTERM'
+	finish "SIGTERM stops the run (exit 143)"
+}
+
+test_x86_run_interrupt() {
+	local pid i marker=$RANDOM$RANDOM
+	set -m
+	QEMU=$FAKE FAKE_SLEEP=30.$marker ACCEL=tcg "$TREE/x86/run" "$TREE/x86/hang.elf" fake_mode=hang \
+		>"$out" 2>"$err" &
+	pid=$!
+	set +m
+	for ((i = 0; i < 50; i++)); do
+		grep -q 'HVT PASS' "$out" && break
+		sleep 0.1
+	done
+	kill -INT -- "-$pid"
+	wait "$pid"
+	rc=$?
+	expect_rc 130
+	sleep 0.3
+	ps -eo stat=,args= | awk -v m="30.$marker" '$1 !~ /^Z/ && index($0, m) && !/awk/' >"$WORK/left"
+	[[ -s "$WORK/left" ]] && fail "left behind: $(cat "$WORK/left")"
+	expect_line "$err" 'interrupted; console kept'
+	finish "Ctrl-C stops x86/run and its guest (exit 130)"
+}
+
+ln_x86_run() {
+	ln -s "$ROOT/x86/run" "$TREE/x86/run"
+}
+
+run_test_main ln_x86_run test_junit test_junit_interrupted test_log_dir test_check_option \
+	test_matrix_script test_matrix_run test_faults test_sigterm test_x86_run_interrupt
