@@ -89,6 +89,8 @@ parse_options() {
 		--hypervisor=*|--group=*|--jobs=*|--config=*|--errata=*|--check=*|\
 		--junit=*|--matrix-html=*|--log-dir=*)
 			set_option "${1%%=*}" "${1#*=}" ;;
+		-j[0-9]*) set_option -j "${1#-j}" ;;
+		-g?*) set_option -g "${1#-g}" ;;
 		-t|--tap) opt_tap=1 ;;
 		-v|--verbose) opt_verbose=1 ;;
 		--list) opt_list=1 ;;

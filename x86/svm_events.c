@@ -98,13 +98,17 @@ static void check_delivery(const char *name, uint64_t code, unsigned vector, boo
 	uint64_t depth = l2_stack_top(vcpu) - l2_event.rsp;
 	uint64_t want_depth = has_ec ? 48 : 40;
 	uint64_t got_ret = l2_event.frame[has_ec ? 1 : 0];
+	char delivered[96], frame[96];
 
-	if (!check_msg(code == SVM_EXIT_VMMCALL && l2_event.count == 1, name,
+	/* Two results: that one delivery happened, then what it pushed. */
+	snprintf(delivered, sizeof(delivered), "%s%sdelivered", name, *name ? "." : "");
+	snprintf(frame, sizeof(frame), "%s%sframe", name, *name ? "." : "");
+	if (!check_msg(code == SVM_EXIT_VMMCALL && l2_event.count == 1, delivered,
 		       "exit %s after %lu deliveries: expected one delivery through L2's IDT",
 		       exit_str(code), l2_event.count))
 		return;
 	check_msg(l2_event.vector == vector && depth == want_depth &&
-		  (!has_ec || l2_event.frame[0] == error_code) && got_ret == ret, name,
+		  (!has_ec || l2_event.frame[0] == error_code) && got_ret == ret, frame,
 		  "gate %lu, frame of %lu bytes, error code %#lx, return %#lx; expected gate %u, "
 		  "%lu bytes, %s%#x, return %#lx", l2_event.vector, depth,
 		  has_ec ? l2_event.frame[0] : 0, got_ret, vector, want_depth,

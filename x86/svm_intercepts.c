@@ -3,7 +3,13 @@
  * Appendix C): with its intercept bit set, each instruction exits to L1 with
  * its exit code before it executes, with the VMCB's RIP at the instruction and,
  * with NRIP save, next_rip after it (APM Vol. 2 15.7.1); with the bit clear it
- * executes in L2 (where that is safe to try).
+ * executes in L2 (where that is safe to try).  With decode assists, INTn and
+ * INVLPG also report their operand in EXITINFO1 (APM Vol. 2 15.35).
+ *
+ * Each instruction is one entry of the table (insn.NAME), with the results
+ * exit, next_rip, exitinfo1 and not_intercepted.  L2 runs with an IDT of
+ * not-present gates (svm_isolate_exceptions()), so an exception that the
+ * hypervisor lets through shows as #VMEXIT(#NP) rather than crashing L1.
  */
 #include "alloc.h"
 #include "processor.h"
@@ -23,11 +29,13 @@ SVM_L2_CODE(l2_mwait, "mwait %eax, %ecx");
 SVM_L2_CODE(l2_xsetbv, "xsetbv");
 SVM_L2_CODE(l2_wbinvd, "wbinvd");
 SVM_L2_CODE(l2_invd, "invd");
+SVM_L2_CODE(l2_vmmcall, "vmmcall");
 SVM_L2_CODE(l2_vmload, "vmload %rax");
 SVM_L2_CODE(l2_vmsave, "vmsave %rax");
 SVM_L2_CODE(l2_stgi, "stgi");
 SVM_L2_CODE(l2_clgi, "clgi");
 SVM_L2_CODE(l2_skinit, "skinit %eax");
+SVM_L2_CODE(l2_icebp, ".byte 0xf1");
 SVM_L2_CODE(l2_rsm, "rsm");
 SVM_L2_CODE(l2_iret, "iretq");
 SVM_L2_CODE(l2_intn, "int $0x80");
@@ -51,6 +59,13 @@ enum l2_setup {
 	SETUP_OWN_VMCB,		/* RAX = L2's VMCB: VMLOAD/VMSAVE of the same state */
 };
 
+/* What EXITINFO1 holds with decode assists (APM Vol. 2 15.35.3-15.35.4). */
+enum exitinfo {
+	EXITINFO_NONE,
+	EXITINFO_VECTOR,	/* INTn: the vector, 0x80 */
+	EXITINFO_RAX,		/* INVLPG: the linear address, RAX */
+};
+
 struct intercept_case {
 	const char *name;
 	enum svm_intercept intercept;
@@ -58,50 +73,59 @@ struct intercept_case {
 	const char *code, *code_end;
 	enum l2_setup setup;
 	bool runs_natively;	/* safe to execute in L2 with the intercept clear */
+	enum exitinfo exitinfo;
 	struct cpu_feature feature;
 	const char *feature_name;	/* NULL: architectural */
 };
 
-#define CASE(n, i, e, s, native) \
-	{ #n, SVM_INTERCEPT_##i, SVM_EXIT_##e, l2_##n, l2_##n##_end, s, native, { 0 }, NULL }
-#define CASE_F(n, i, e, s, native, f) \
-	{ #n, SVM_INTERCEPT_##i, SVM_EXIT_##e, l2_##n, l2_##n##_end, s, native, X86_FEATURE_##f, #f }
-
 #define X86_FEATURE_MONITOR CPU_FEATURE(1, 0, 2, 3)
+#define NO_FEATURE { 0 }, NULL
+#define FEATURE(f) X86_FEATURE_##f, #f
 
-static const struct intercept_case cases[] = {
-	CASE(cpuid, CPUID, CPUID, SETUP_NONE, true),
-	CASE(hlt, HLT, HLT, SETUP_NONE, false),
-	CASE(invlpg, INVLPG, INVLPG, SETUP_SCRATCH, true),
-	CASE(invlpga, INVLPGA, INVLPGA, SETUP_SCRATCH, true),
-	CASE(rdtsc, RDTSC, RDTSC, SETUP_NONE, true),
-	CASE_F(rdtscp, RDTSCP, RDTSCP, SETUP_NONE, true, RDTSCP),
-	CASE(rdpmc, RDPMC, RDPMC, SETUP_SCRATCH, false),
-	CASE(pause, PAUSE, PAUSE, SETUP_NONE, true),
-	CASE_F(monitor, MONITOR, MONITOR, SETUP_SCRATCH, true, MONITOR),
-	CASE_F(mwait, MWAIT, MWAIT, SETUP_SCRATCH, false, MONITOR),
-	CASE_F(xsetbv, XSETBV, XSETBV, SETUP_XCR0, true, XSAVE),
-	CASE(wbinvd, WBINVD, WBINVD, SETUP_NONE, true),
-	CASE(invd, INVD, INVD, SETUP_NONE, false),
-	CASE(vmload, VMLOAD, VMLOAD, SETUP_OWN_VMCB, true),
-	CASE(vmsave, VMSAVE, VMSAVE, SETUP_OWN_VMCB, true),
-	CASE(stgi, STGI, STGI, SETUP_NONE, true),
-	CASE(clgi, CLGI, CLGI, SETUP_NONE, true),
-	CASE(skinit, SKINIT, SKINIT, SETUP_SCRATCH, false),
-	CASE(rsm, RSM, RSM, SETUP_NONE, false),
-	CASE(iret, IRET, IRET, SETUP_NONE, false),
-	CASE(intn, INTN, SWINT, SETUP_NONE, false),
-	CASE(pushf, PUSHF, PUSHF, SETUP_NONE, true),
-	CASE(popf, POPF, POPF, SETUP_NONE, false),
-	CASE(sidt, IDTR_READ, IDTR_READ, SETUP_SCRATCH, true),
-	CASE(sgdt, GDTR_READ, GDTR_READ, SETUP_SCRATCH, true),
-	CASE(sldt, LDTR_READ, LDTR_READ, SETUP_SCRATCH, true),
-	CASE(str, TR_READ, TR_READ, SETUP_SCRATCH, true),
-	CASE(lidt, IDTR_WRITE, IDTR_WRITE, SETUP_DESCRIPTORS, true),
-	CASE(lgdt, GDTR_WRITE, GDTR_WRITE, SETUP_DESCRIPTORS, true),
-	CASE(lldt, LDTR_WRITE, LDTR_WRITE, SETUP_DESCRIPTORS, true),
-	CASE(ltr, TR_WRITE, TR_WRITE, SETUP_DESCRIPTORS, false),
-};
+/*
+ * The table: NAME, intercept and exit code, L2 setup, whether it runs natively,
+ * what EXITINFO1 holds, the CPUID feature the instruction needs.
+ */
+#define INSN_CASES(X)                                                                  \
+	X(cpuid, CPUID, CPUID, SETUP_NONE, true, EXITINFO_NONE, NO_FEATURE)            \
+	X(hlt, HLT, HLT, SETUP_NONE, false, EXITINFO_NONE, NO_FEATURE)                 \
+	X(invlpg, INVLPG, INVLPG, SETUP_SCRATCH, true, EXITINFO_RAX, NO_FEATURE)       \
+	X(invlpga, INVLPGA, INVLPGA, SETUP_SCRATCH, true, EXITINFO_NONE, NO_FEATURE)   \
+	X(rdtsc, RDTSC, RDTSC, SETUP_NONE, true, EXITINFO_NONE, NO_FEATURE)            \
+	X(rdtscp, RDTSCP, RDTSCP, SETUP_NONE, true, EXITINFO_NONE, FEATURE(RDTSCP))    \
+	X(rdpmc, RDPMC, RDPMC, SETUP_SCRATCH, false, EXITINFO_NONE, NO_FEATURE)        \
+	X(pause, PAUSE, PAUSE, SETUP_NONE, true, EXITINFO_NONE, NO_FEATURE)            \
+	X(monitor, MONITOR, MONITOR, SETUP_SCRATCH, true, EXITINFO_NONE, FEATURE(MONITOR)) \
+	X(mwait, MWAIT, MWAIT, SETUP_SCRATCH, false, EXITINFO_NONE, FEATURE(MONITOR))  \
+	X(xsetbv, XSETBV, XSETBV, SETUP_XCR0, true, EXITINFO_NONE, FEATURE(XSAVE))     \
+	X(wbinvd, WBINVD, WBINVD, SETUP_NONE, true, EXITINFO_NONE, NO_FEATURE)         \
+	X(invd, INVD, INVD, SETUP_NONE, false, EXITINFO_NONE, NO_FEATURE)              \
+	X(vmmcall, VMMCALL, VMMCALL, SETUP_NONE, false, EXITINFO_NONE, NO_FEATURE)     \
+	X(vmload, VMLOAD, VMLOAD, SETUP_OWN_VMCB, true, EXITINFO_NONE, NO_FEATURE)      \
+	X(vmsave, VMSAVE, VMSAVE, SETUP_OWN_VMCB, true, EXITINFO_NONE, NO_FEATURE)      \
+	X(stgi, STGI, STGI, SETUP_NONE, true, EXITINFO_NONE, NO_FEATURE)               \
+	X(clgi, CLGI, CLGI, SETUP_NONE, true, EXITINFO_NONE, NO_FEATURE)               \
+	X(skinit, SKINIT, SKINIT, SETUP_SCRATCH, false, EXITINFO_NONE, NO_FEATURE)     \
+	X(icebp, ICEBP, ICEBP, SETUP_NONE, false, EXITINFO_NONE, NO_FEATURE)           \
+	X(iret, IRET, IRET, SETUP_NONE, false, EXITINFO_NONE, NO_FEATURE)              \
+	X(intn, INTN, SWINT, SETUP_NONE, false, EXITINFO_VECTOR, NO_FEATURE)           \
+	X(pushf, PUSHF, PUSHF, SETUP_NONE, true, EXITINFO_NONE, NO_FEATURE)            \
+	X(popf, POPF, POPF, SETUP_NONE, false, EXITINFO_NONE, NO_FEATURE)              \
+	X(sidt, IDTR_READ, IDTR_READ, SETUP_SCRATCH, true, EXITINFO_NONE, NO_FEATURE)  \
+	X(sgdt, GDTR_READ, GDTR_READ, SETUP_SCRATCH, true, EXITINFO_NONE, NO_FEATURE)  \
+	X(sldt, LDTR_READ, LDTR_READ, SETUP_SCRATCH, true, EXITINFO_NONE, NO_FEATURE)  \
+	X(str, TR_READ, TR_READ, SETUP_SCRATCH, true, EXITINFO_NONE, NO_FEATURE)       \
+	X(lidt, IDTR_WRITE, IDTR_WRITE, SETUP_DESCRIPTORS, true, EXITINFO_NONE, NO_FEATURE) \
+	X(lgdt, GDTR_WRITE, GDTR_WRITE, SETUP_DESCRIPTORS, true, EXITINFO_NONE, NO_FEATURE) \
+	X(lldt, LDTR_WRITE, LDTR_WRITE, SETUP_DESCRIPTORS, true, EXITINFO_NONE, NO_FEATURE) \
+	X(ltr, TR_WRITE, TR_WRITE, SETUP_DESCRIPTORS, false, EXITINFO_NONE, NO_FEATURE)
+
+#define DEFINE_CASE(n, i, e, s, native, ei, ...)                                       \
+	static const struct intercept_case case_##n = {                                \
+		#n, SVM_INTERCEPT_##i, SVM_EXIT_##e, l2_##n, l2_##n##_end, s, native,  \
+		ei, __VA_ARGS__                                                        \
+	};
+INSN_CASES(DEFINE_CASE)
 
 static struct svm_vcpu *vcpu;
 static uint8_t *scratch;
@@ -129,6 +153,7 @@ static void prepare(const struct intercept_case *c, bool intercepted)
 	struct vmcb *vmcb = vcpu->vmcb;
 
 	svm_vcpu_reset(vcpu, (void *)c->code);
+	svm_isolate_exceptions(vcpu);
 	svm_intercept(vcpu, c->intercept, intercepted);
 	switch (c->setup) {
 	case SETUP_NONE:
@@ -162,20 +187,29 @@ static const char *exit_text(uint64_t code, char *buf, size_t size)
 	return buf;
 }
 
+static bool svm_usable(void)
+{
+	if (svm_missing)
+		skip("", "%s", svm_missing);
+	return !svm_missing;
+}
+
 static void run_case(const struct intercept_case *c)
 {
 	uint64_t code, insn = (uint64_t)c->code, next = (uint64_t)c->code_end;
+	uint64_t info1, want;
 	char got[48];
 
-	report_prefix_push("%s", c->name);
+	if (!svm_usable())
+		return;
 	if (c->feature_name && !cpu_has(c->feature)) {
 		skip("", "no %s in CPUID", c->feature_name);
-		report_prefix_pop();
 		return;
 	}
 
 	prepare(c, true);
 	code = svm_run(vcpu);
+	info1 = vcpu->vmcb->control.exit_info1;
 	check_msg(code == c->exit_code && vcpu->vmcb->save.rip == insn, "exit",
 		  "exit code %s at rip %#lx, expected %#lx (%s) at rip %#lx",
 		  exit_text(code, got, sizeof(got)), vcpu->vmcb->save.rip, c->exit_code,
@@ -186,6 +220,15 @@ static void run_case(const struct intercept_case *c)
 		check_msg(vcpu->vmcb->control.next_rip == next, "next_rip",
 			  "next_rip %#lx, expected %#lx (the instruction is %lu bytes)",
 			  vcpu->vmcb->control.next_rip, next, next - insn);
+	if (c->exitinfo != EXITINFO_NONE) {
+		want = c->exitinfo == EXITINFO_VECTOR ? 0x80 : (uint64_t)scratch;
+		if (!svm_has(SVM_FEATURE_DECODE_ASSISTS))
+			skip("exitinfo1", "no %s", svm_feature_name(SVM_FEATURE_DECODE_ASSISTS));
+		else if (code == c->exit_code)
+			check_eq("exitinfo1", info1, want);
+	}
+	if (c->setup == SETUP_XCR0)
+		write_cr4(read_cr4() & ~X86_CR4_OSXSAVE);
 
 	if (c->runs_natively) {
 		prepare(c, false);
@@ -193,24 +236,110 @@ static void run_case(const struct intercept_case *c)
 		check_msg(code == SVM_EXIT_VMMCALL && vcpu->vmcb->save.rip == next,
 			  "not_intercepted", "exit code %s at rip %#lx, expected VMMCALL at %#lx",
 			  exit_text(code, got, sizeof(got)), vcpu->vmcb->save.rip, next);
+		if (c->setup == SETUP_XCR0)
+			write_cr4(read_cr4() & ~X86_CR4_OSXSAVE);
 	}
-	if (c->setup == SETUP_XCR0)
-		write_cr4(read_cr4() & ~X86_CR4_OSXSAVE);
-	report_prefix_pop();
 }
 
-static void check_instructions(void)
+#define DEFINE_CHECK(n, ...) static void check_##n(void) { run_case(&case_##n); }
+INSN_CASES(DEFINE_CHECK)
+
+/* VMMCALL with its intercept clear raises #UD in the guest (APM Vol. 3, VMMCALL). */
+static void check_vmmcall_ud(void)
 {
-	if (svm_missing) {
-		skip("", "%s", svm_missing);
+	uint64_t code;
+
+	if (!svm_usable())
+		return;
+	prepare(&case_vmmcall, false);
+	svm_intercept_exception(vcpu, X86_VEC_UD, true);
+	code = svm_run(vcpu);
+	check_msg(code == SVM_EXIT_EXCP(X86_VEC_UD) && vcpu->vmcb->save.rip == (uint64_t)l2_vmmcall,
+		  "", "exit code %#lx at rip %#lx, expected #UD (0x46) at rip %p",
+		  code, vcpu->vmcb->save.rip, l2_vmmcall);
+}
+
+/*
+ * RSM outside SMM raises #UD, and instruction intercepts are checked after
+ * simple exceptions such as #UD (APM Vol. 2 15.9): the RSM intercept is not
+ * taken.
+ */
+static void check_rsm_ud(void)
+{
+	static const struct intercept_case rsm = {
+		"rsm", SVM_INTERCEPT_RSM, SVM_EXIT_RSM, l2_rsm, l2_rsm_end, SETUP_NONE, false,
+		EXITINFO_NONE, NO_FEATURE
+	};
+	uint64_t code;
+
+	if (!svm_usable())
+		return;
+	prepare(&rsm, true);
+	svm_intercept_exception(vcpu, X86_VEC_UD, true);
+	code = svm_run(vcpu);
+	check_msg(code == SVM_EXIT_EXCP(X86_VEC_UD) && vcpu->vmcb->save.rip == (uint64_t)l2_rsm,
+		  "", "exit code %#lx at rip %#lx, expected #UD (0x46) at rip %p before the "
+		  "RSM intercept", code, vcpu->vmcb->save.rip, l2_rsm);
+}
+
+/*
+ * RDTSCP has its own intercept (vector 4 bit 7, exit 0x87); the RDTSC
+ * intercept does not cover it (APM Vol. 2 15.9, Table B-1).
+ */
+static void check_rdtscp_not_rdtsc(void)
+{
+	uint64_t code;
+
+	if (!svm_usable())
+		return;
+	if (!cpu_has(X86_FEATURE_RDTSCP)) {
+		skip("", "no RDTSCP in CPUID");
 		return;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
-		run_case(&cases[i]);
+	prepare(&case_rdtscp, false);
+	svm_intercept(vcpu, SVM_INTERCEPT_RDTSC, true);
+	code = svm_run(vcpu);
+	check_msg(code == SVM_EXIT_VMMCALL, "", "exit code %#lx, expected RDTSCP to run (VMMCALL)",
+		  code);
 }
 
+/* RDTSC is not covered by the RDTSCP intercept either. */
+static void check_rdtsc_not_rdtscp(void)
+{
+	uint64_t code;
+
+	if (!svm_usable())
+		return;
+	prepare(&case_rdtsc, false);
+	svm_intercept(vcpu, SVM_INTERCEPT_RDTSCP, true);
+	code = svm_run(vcpu);
+	check_msg(code == SVM_EXIT_VMMCALL, "", "exit code %#lx, expected RDTSC to run (VMMCALL)",
+		  code);
+}
+
+/* WBINVD is not covered by the INVD intercept (APM Vol. 2 15.9). */
+static void check_wbinvd_not_invd(void)
+{
+	uint64_t code;
+
+	if (!svm_usable())
+		return;
+	prepare(&case_wbinvd, false);
+	svm_intercept(vcpu, SVM_INTERCEPT_INVD, true);
+	code = svm_run(vcpu);
+	check_msg(code == SVM_EXIT_VMMCALL, "", "exit code %#lx, expected WBINVD to run (VMMCALL)",
+		  code);
+}
+
+#define TABLE_ENTRY(n, ...) { "insn." #n, check_##n },
+
 static const struct check_entry checks[] = {
-	{ "insn", check_instructions },
+	INSN_CASES(TABLE_ENTRY)
+	{ "insn.vmmcall_ud", check_vmmcall_ud },
+	{ "insn.rsm_ud", check_rsm_ud },
+	{ "insn.rdtscp_not_rdtsc", check_rdtscp_not_rdtsc },
+	{ "insn.rdtsc_not_rdtscp", check_rdtsc_not_rdtscp },
+	{ "insn.wbinvd_not_invd", check_wbinvd_not_invd },
 };
 
 DEFINE_TEST("svm_intercepts", checks, .setup = setup);

@@ -1,6 +1,7 @@
 /* SVM setup and the VMRUN loop (AMD APM Vol. 2 chapter 15). */
 #include "alloc.h"
 #include "desc.h"
+#include "fault.h"
 #include "msr.h"
 #include "processor.h"
 #include "report.h"
@@ -31,11 +32,17 @@ static void *host_area;
 
 bool svm_supported(const char **why_not)
 {
+	uint64_t vm_cr;
+
 	if (!cpu_has(X86_FEATURE_SVM)) {
 		*why_not = "no SVM (CPUID 8000_0001h ECX[2])";
 		return false;
 	}
-	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
+	/*
+	 * VM_CR exists wherever SVM does (APM Vol. 2 15.30.1); a hypervisor that
+	 * faults on it cannot have set SVMDIS, so a fault reads as "enabled".
+	 */
+	if (!rdmsr_checked(MSR_VM_CR, &vm_cr).raised && (vm_cr & VM_CR_SVMDIS)) {
 		*why_not = "SVM disabled by VM_CR.SVMDIS";
 		return false;
 	}
@@ -168,6 +175,79 @@ void svm_intercept(struct svm_vcpu *vcpu, enum svm_intercept which, bool on)
 		vcpu->vmcb->control.intercepts |= BIT(which);
 	else
 		vcpu->vmcb->control.intercepts &= ~BIT(which);
+}
+
+void svm_intercept_exception(struct svm_vcpu *vcpu, unsigned vector, bool on)
+{
+	if (on)
+		vcpu->vmcb->control.intercept_exceptions |= 1u << vector;
+	else
+		vcpu->vmcb->control.intercept_exceptions &= ~(1u << vector);
+}
+
+void svm_isolate_exceptions(struct svm_vcpu *vcpu)
+{
+	static uint64_t *empty_idt;
+
+	if (!empty_idt) {
+		/*
+		 * 256 64-bit interrupt gates (type 0xE) with P clear: a gate of
+		 * another type would raise #GP before the present check (APM Vol. 2
+		 * 8.9.1), so the type is valid and only P is missing.
+		 */
+		empty_idt = alloc_page();
+		for (unsigned v = 0; v < 256; v++)
+			empty_idt[2 * v] = (0xeull << 40) | ((uint64_t)KERNEL_CS64 << 16);
+	}
+	vcpu->vmcb->save.idtr.base = (uint64_t)empty_idt;
+	vcpu->vmcb->save.idtr.limit = PAGE_SIZE - 1;
+	svm_intercept_exception(vcpu, 11, true);	/* #NP */
+	svm_intercept(vcpu, SVM_INTERCEPT_SHUTDOWN, true);
+}
+
+#define SVM_IOPM_SIZE	(3 * PAGE_SIZE)
+#define SVM_MSRPM_SIZE	(2 * PAGE_SIZE)
+
+void svm_iopm_clear(struct svm_vcpu *vcpu)
+{
+	memset((void *)vcpu->vmcb->control.iopm_base_pa, 0, SVM_IOPM_SIZE);
+}
+
+void svm_iopm_set(struct svm_vcpu *vcpu, uint32_t port, bool on)
+{
+	uint8_t *map = (uint8_t *)vcpu->vmcb->control.iopm_base_pa;
+
+	if (port / 8 >= SVM_IOPM_SIZE)
+		report_abort("svm_iopm_set: port %#x beyond the map", port);
+	if (on)
+		map[port / 8] |= 1u << (port % 8);
+	else
+		map[port / 8] &= ~(1u << (port % 8));
+}
+
+void svm_msrpm_clear(struct svm_vcpu *vcpu)
+{
+	memset((void *)vcpu->vmcb->control.msrpm_base_pa, 0, SVM_MSRPM_SIZE);
+}
+
+bool svm_msrpm_set(struct svm_vcpu *vcpu, uint32_t msr, bool read, bool write)
+{
+	static const struct { uint32_t first; uint32_t offset; } ranges[] = {
+		{ 0x00000000, 0x0000 }, { 0xc0000000, 0x0800 }, { 0xc0010000, 0x1000 },
+	};
+	uint8_t *map = (uint8_t *)vcpu->vmcb->control.msrpm_base_pa;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ranges); i++) {
+		uint32_t bit;
+
+		if (msr - ranges[i].first >= 0x2000)
+			continue;
+		bit = ranges[i].offset * 8 + (msr - ranges[i].first) * 2;
+		map[bit / 8] &= ~(3u << (bit % 8));
+		map[bit / 8] |= ((read ? 1u : 0) | (write ? 2u : 0)) << (bit % 8);
+		return true;
+	}
+	return false;
 }
 
 uint64_t svm_run(struct svm_vcpu *vcpu)

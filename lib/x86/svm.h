@@ -175,6 +175,30 @@ struct vmcb {
 	struct vmcb_save save;
 } __packed;
 
+/* CR and DR intercept vectors (VMCB 0x000, 0x004), APM Vol. 2 15.9 */
+#define SVM_CR_READ(n)		BIT(n)
+#define SVM_CR_WRITE(n)		BIT(16 + (n))
+#define SVM_DR_READ(n)		BIT(n)
+#define SVM_DR_WRITE(n)		BIT(16 + (n))
+
+/* EXITINFO1 of MOV CRn/DRn with decode assists (APM Vol. 2 15.35.2) */
+#define SVM_EXITINFO_MOV_CR	BIT(63)		/* the exit is a MOV CRn, not LMSW/CLTS */
+#define SVM_EXITINFO_GPR_MASK	0xfull		/* the MOV's general-purpose register */
+
+/* EXITINFO1 of IOIO (APM Vol. 2 15.10.2, Figure 15-2) */
+#define SVM_IOIO_IN		BIT(0)
+#define SVM_IOIO_STR		BIT(2)
+#define SVM_IOIO_REP		BIT(3)
+#define SVM_IOIO_SZ8		BIT(4)
+#define SVM_IOIO_SZ16		BIT(5)
+#define SVM_IOIO_SZ32		BIT(6)
+#define SVM_IOIO_A16		BIT(7)
+#define SVM_IOIO_A32		BIT(8)
+#define SVM_IOIO_A64		BIT(9)
+#define SVM_IOIO_SEG_SHIFT	10		/* with decode assists: ES 0 ... GS 5 */
+#define SVM_IOIO_SEG_MASK	(7ull << SVM_IOIO_SEG_SHIFT)
+#define SVM_IOIO_PORT_SHIFT	16
+
 /* int_ctl bits (VMCB 0x060) */
 #define SVM_V_TPR_MASK		0xffull
 #define SVM_V_IRQ		BIT(8)
@@ -251,6 +275,35 @@ void svm_vcpu_reset(struct svm_vcpu *vcpu, void *rip);
 
 /** Sets or clears one intercept of enum svm_intercept. */
 void svm_intercept(struct svm_vcpu *vcpu, enum svm_intercept which, bool on);
+
+/** Sets or clears the intercept of exception @vector (VMCB 0x008). */
+void svm_intercept_exception(struct svm_vcpu *vcpu, unsigned vector, bool on);
+
+/**
+ * Gives L2 an IDT whose 256 gates are interrupt gates marked not present
+ * (limit 0xfff) and intercepts
+ * #NP and SHUTDOWN: an exception that L2 raises and no other intercept catches
+ * then ends in #VMEXIT(#NP) with the vector in EXITINFO1 (vector * 8 + 2, plus
+ * EXT) instead of running L1's handlers on L2's stack.
+ */
+void svm_isolate_exceptions(struct svm_vcpu *vcpu);
+
+/*
+ * The I/O permission map (APM Vol. 2 15.10.1): 12 KiB, one bit per port; the
+ * bits past port 0xFFFF (up to 0x10002) cover the last bytes of accesses that
+ * start below 0x10000.  svm_vcpu_create() allocates it empty.
+ */
+void svm_iopm_clear(struct svm_vcpu *vcpu);
+void svm_iopm_set(struct svm_vcpu *vcpu, uint32_t port, bool on);
+
+/*
+ * The MSR permission map (APM Vol. 2 15.11): 8 KiB, two bits per MSR (read at
+ * the even bit, write at the odd one) for MSRs 0000_0000h-0000_1FFFh (offset 0),
+ * C000_0000h-C000_1FFFh (0x800) and C001_0000h-C001_1FFFh (0x1000).
+ * svm_msrpm_set() returns false for an MSR outside those ranges.
+ */
+void svm_msrpm_clear(struct svm_vcpu *vcpu);
+bool svm_msrpm_set(struct svm_vcpu *vcpu, uint32_t msr, bool read, bool write);
 
 /** Runs the guest until the next #VMEXIT; returns the exit code. */
 uint64_t svm_run(struct svm_vcpu *vcpu);

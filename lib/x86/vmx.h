@@ -1,0 +1,512 @@
+/**
+ * @file vmx.h
+ * Intel VMX for an L1 hypervisor written as a test (SDM Vol. 3C chapters
+ * 24-31, capability MSRs in Appendix A, field encodings in Appendix B).
+ *
+ * Layers, each usable alone:
+ *  - capability probing: vmx_supported(), vmx_cap_has(), the allowed-0/allowed-1
+ *    settings of each control word (vmx_ctls_allowed(), vmx_ctls_adjust());
+ *  - VMX operation: vmx_enable() (IA32_FEATURE_CONTROL, CR0/CR4 fixed bits,
+ *    VMXON), vmx_disable(), regions stamped from IA32_VMX_BASIC (vmx_region_alloc());
+ *  - the raw instructions with their outcome (vmxon_checked() ... vmlaunch_checked()):
+ *    a struct vmx_result says whether they succeeded, VMfailInvalid (CF),
+ *    VMfailValid (ZF, with the VM-instruction error number) or raised a fault;
+ *  - VMCS access: vmcs_read()/vmcs_write() that must succeed (a failure is a
+ *    test_error()), the field table vmcs_fields[] (vmcs_fields.h);
+ *  - a vCPU: a VMCS prepared with the test's own state as host state and a
+ *    64-bit guest sharing the test's address space (vmx_vcpu_create()), control
+ *    helpers that honour the allowed settings (vmx_vcpu_set_ctls()), other guest
+ *    modes (vmx_vcpu_set_mode()), and the entry loop vmx_run().
+ *
+ * Writing a check that runs L2 code:
+ *
+ *     VMX_L2_CODE(l2_cpuid, "cpuid");               // file scope; ends in VMCALL
+ *
+ *     static void check_cpuid_exits(void)
+ *     {
+ *             vmx_vcpu_reset(vcpu, l2_cpuid);         // fresh VMCS, RIP = l2_cpuid
+ *             vcpu->regs.rax = 0;                     // L2's GPRs (RSP/RIP: VMCS)
+ *             check_eq("reason", vmx_run(vcpu), VMX_EXIT_CPUID);
+ *             check_eq("rip", vmcs_read(VMCS_GUEST_RIP), (uint64_t)l2_cpuid);
+ *     }
+ *
+ * with setup() doing: if (vmx_supported(&why)) { vmx_enable(); vcpu = vmx_vcpu_create(); }
+ * and each check starting with "if (!vmx_usable()) return;" style skips.  A
+ * control that a check needs: if (!vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC, VMX_PROC_HLT_EXIT, 0))
+ * { skip(...); return; } — or vmx_require() which records the skip with the
+ * capability MSR and bit.
+ */
+#ifndef HVT_X86_VMX_H
+#define HVT_X86_VMX_H
+
+#include "fault.h"
+#include "libhvt.h"
+#include "vmcs_fields.h"
+
+/* VMX capability MSRs (SDM Vol. 4 Table 2-2; Vol. 3C Appendix A) */
+#define MSR_IA32_VMX_BASIC		0x480
+#define MSR_IA32_VMX_PINBASED_CTLS	0x481
+#define MSR_IA32_VMX_PROCBASED_CTLS	0x482
+#define MSR_IA32_VMX_EXIT_CTLS		0x483
+#define MSR_IA32_VMX_ENTRY_CTLS		0x484
+#define MSR_IA32_VMX_MISC		0x485
+#define MSR_IA32_VMX_CR0_FIXED0		0x486
+#define MSR_IA32_VMX_CR0_FIXED1		0x487
+#define MSR_IA32_VMX_CR4_FIXED0		0x488
+#define MSR_IA32_VMX_CR4_FIXED1		0x489
+#define MSR_IA32_VMX_VMCS_ENUM		0x48a
+#define MSR_IA32_VMX_PROCBASED_CTLS2	0x48b
+#define MSR_IA32_VMX_EPT_VPID_CAP	0x48c
+#define MSR_IA32_VMX_TRUE_PINBASED_CTLS	0x48d
+#define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x48e
+#define MSR_IA32_VMX_TRUE_EXIT_CTLS	0x48f
+#define MSR_IA32_VMX_TRUE_ENTRY_CTLS	0x490
+#define MSR_IA32_VMX_VMFUNC		0x491
+
+/* IA32_FEATURE_CONTROL (SDM Vol. 3C 24.7, "Enabling and Entering VMX Operation") */
+#define FEATURE_CONTROL_LOCK		BIT(0)
+#define FEATURE_CONTROL_VMX_IN_SMX	BIT(1)
+#define FEATURE_CONTROL_VMX_OUTSIDE_SMX	BIT(2)
+
+/* IA32_VMX_BASIC (Appendix A.1) */
+#define VMX_BASIC_REVISION_MASK		0x7fffffffull
+#define VMX_BASIC_SIZE_SHIFT		32	/* bits 44:32: region size in bytes */
+#define VMX_BASIC_32BIT_ADDRS		BIT(48)
+#define VMX_BASIC_DUAL_MONITOR		BIT(49)
+#define VMX_BASIC_MEMTYPE_SHIFT		50	/* bits 53:50 */
+#define VMX_BASIC_INS_OUTS_INFO		BIT(54)
+#define VMX_BASIC_TRUE_CTLS		BIT(55)
+
+/* IA32_VMX_MISC (Appendix A.6) */
+#define VMX_MISC_VMWRITE_ANY		BIT(29)	/* VMWRITE may write VM-exit information fields */
+
+/* Pin-based VM-execution controls (SDM Vol. 3C 25.6.1) */
+#define VMX_PIN_EXT_INTR_EXIT		BIT(0)
+#define VMX_PIN_NMI_EXIT		BIT(3)
+#define VMX_PIN_VIRTUAL_NMIS		BIT(5)
+#define VMX_PIN_PREEMPTION_TIMER	BIT(6)
+#define VMX_PIN_POSTED_INTR		BIT(7)
+
+/* Primary processor-based VM-execution controls (25.6.2) */
+#define VMX_PROC_INTR_WINDOW_EXIT	BIT(2)
+#define VMX_PROC_TSC_OFFSET		BIT(3)
+#define VMX_PROC_HLT_EXIT		BIT(7)
+#define VMX_PROC_INVLPG_EXIT		BIT(9)
+#define VMX_PROC_MWAIT_EXIT		BIT(10)
+#define VMX_PROC_RDPMC_EXIT		BIT(11)
+#define VMX_PROC_RDTSC_EXIT		BIT(12)
+#define VMX_PROC_CR3_LOAD_EXIT		BIT(15)
+#define VMX_PROC_CR3_STORE_EXIT		BIT(16)
+#define VMX_PROC_CR8_LOAD_EXIT		BIT(19)
+#define VMX_PROC_CR8_STORE_EXIT		BIT(20)
+#define VMX_PROC_TPR_SHADOW		BIT(21)
+#define VMX_PROC_NMI_WINDOW_EXIT	BIT(22)
+#define VMX_PROC_MOV_DR_EXIT		BIT(23)
+#define VMX_PROC_UNCOND_IO_EXIT		BIT(24)
+#define VMX_PROC_IO_BITMAPS		BIT(25)
+#define VMX_PROC_MTF			BIT(27)
+#define VMX_PROC_MSR_BITMAPS		BIT(28)
+#define VMX_PROC_MONITOR_EXIT		BIT(29)
+#define VMX_PROC_PAUSE_EXIT		BIT(30)
+#define VMX_PROC_SECONDARY		BIT(31)
+
+/* Secondary processor-based VM-execution controls (25.6.2) */
+#define VMX_PROC2_VIRT_APIC_ACCESS	BIT(0)
+#define VMX_PROC2_EPT			BIT(1)
+#define VMX_PROC2_DESC_TABLE_EXIT	BIT(2)
+#define VMX_PROC2_RDTSCP		BIT(3)
+#define VMX_PROC2_VIRT_X2APIC		BIT(4)
+#define VMX_PROC2_VPID			BIT(5)
+#define VMX_PROC2_WBINVD_EXIT		BIT(6)
+#define VMX_PROC2_UNRESTRICTED		BIT(7)
+#define VMX_PROC2_APIC_REG_VIRT		BIT(8)
+#define VMX_PROC2_VIRT_INTR_DELIVERY	BIT(9)
+#define VMX_PROC2_PAUSE_LOOP_EXIT	BIT(10)
+#define VMX_PROC2_RDRAND_EXIT		BIT(11)
+#define VMX_PROC2_INVPCID		BIT(12)
+#define VMX_PROC2_VMFUNC		BIT(13)
+#define VMX_PROC2_VMCS_SHADOWING	BIT(14)
+#define VMX_PROC2_RDSEED_EXIT		BIT(16)
+#define VMX_PROC2_PML			BIT(17)
+#define VMX_PROC2_EPT_VE		BIT(18)
+#define VMX_PROC2_XSAVES		BIT(20)
+#define VMX_PROC2_TSC_SCALING		BIT(25)
+
+/* VM-exit controls (25.7.1) */
+#define VMX_EXIT_SAVE_DEBUG		BIT(2)
+#define VMX_EXIT_HOST_ADDR_SPACE	BIT(9)
+#define VMX_EXIT_LOAD_PERF_GLOBAL	BIT(12)
+#define VMX_EXIT_ACK_INTR		BIT(15)
+#define VMX_EXIT_SAVE_PAT		BIT(18)
+#define VMX_EXIT_LOAD_PAT		BIT(19)
+#define VMX_EXIT_SAVE_EFER		BIT(20)
+#define VMX_EXIT_LOAD_EFER		BIT(21)
+#define VMX_EXIT_SAVE_PREEMPT		BIT(22)
+
+/* VM-entry controls (25.8.1) */
+#define VMX_ENTRY_LOAD_DEBUG		BIT(2)
+#define VMX_ENTRY_IA32E			BIT(9)
+#define VMX_ENTRY_SMM			BIT(10)
+#define VMX_ENTRY_DUAL_MONITOR		BIT(11)
+#define VMX_ENTRY_LOAD_PERF_GLOBAL	BIT(13)
+#define VMX_ENTRY_LOAD_PAT		BIT(14)
+#define VMX_ENTRY_LOAD_EFER		BIT(15)
+
+/* IA32_VMX_EPT_VPID_CAP (Appendix A.10) */
+#define VMX_EPT_EXEC_ONLY		BIT(0)
+#define VMX_EPT_WALK4			BIT(6)
+#define VMX_EPT_UC			BIT(8)
+#define VMX_EPT_WB			BIT(14)
+#define VMX_EPT_2M			BIT(16)
+#define VMX_EPT_1G			BIT(17)
+#define VMX_EPT_INVEPT			BIT(20)
+#define VMX_EPT_AD			BIT(21)
+#define VMX_EPT_INVEPT_SINGLE		BIT(25)
+#define VMX_EPT_INVEPT_ALL		BIT(26)
+#define VMX_VPID_INVVPID		BIT(32)
+#define VMX_VPID_INDIVIDUAL		BIT(40)
+#define VMX_VPID_SINGLE			BIT(41)
+#define VMX_VPID_ALL			BIT(42)
+#define VMX_VPID_SINGLE_NONGLOBAL	BIT(43)
+
+/* Basic exit reasons (SDM Vol. 3C Appendix C) */
+enum vmx_exit_reason {
+	VMX_EXIT_EXCEPTION = 0, VMX_EXIT_EXT_INTR = 1, VMX_EXIT_TRIPLE_FAULT = 2,
+	VMX_EXIT_INIT = 3, VMX_EXIT_SIPI = 4, VMX_EXIT_IO_SMI = 5, VMX_EXIT_OTHER_SMI = 6,
+	VMX_EXIT_INTR_WINDOW = 7, VMX_EXIT_NMI_WINDOW = 8, VMX_EXIT_TASK_SWITCH = 9,
+	VMX_EXIT_CPUID = 10, VMX_EXIT_GETSEC = 11, VMX_EXIT_HLT = 12, VMX_EXIT_INVD = 13,
+	VMX_EXIT_INVLPG = 14, VMX_EXIT_RDPMC = 15, VMX_EXIT_RDTSC = 16, VMX_EXIT_RSM = 17,
+	VMX_EXIT_VMCALL = 18, VMX_EXIT_VMCLEAR = 19, VMX_EXIT_VMLAUNCH = 20,
+	VMX_EXIT_VMPTRLD = 21, VMX_EXIT_VMPTRST = 22, VMX_EXIT_VMREAD = 23,
+	VMX_EXIT_VMRESUME = 24, VMX_EXIT_VMWRITE = 25, VMX_EXIT_VMXOFF = 26,
+	VMX_EXIT_VMXON = 27, VMX_EXIT_CR_ACCESS = 28, VMX_EXIT_DR_ACCESS = 29,
+	VMX_EXIT_IO = 30, VMX_EXIT_RDMSR = 31, VMX_EXIT_WRMSR = 32,
+	VMX_EXIT_INVALID_GUEST_STATE = 33, VMX_EXIT_MSR_LOAD_FAIL = 34, VMX_EXIT_MWAIT = 36,
+	VMX_EXIT_MTF = 37, VMX_EXIT_MONITOR = 39, VMX_EXIT_PAUSE = 40,
+	VMX_EXIT_MACHINE_CHECK = 41, VMX_EXIT_TPR_BELOW_THRESHOLD = 43,
+	VMX_EXIT_APIC_ACCESS = 44, VMX_EXIT_EOI_INDUCED = 45, VMX_EXIT_GDTR_IDTR = 46,
+	VMX_EXIT_LDTR_TR = 47, VMX_EXIT_EPT_VIOLATION = 48, VMX_EXIT_EPT_MISCONFIG = 49,
+	VMX_EXIT_INVEPT = 50, VMX_EXIT_RDTSCP = 51, VMX_EXIT_PREEMPTION_TIMER = 52,
+	VMX_EXIT_INVVPID = 53, VMX_EXIT_WBINVD = 54, VMX_EXIT_XSETBV = 55,
+	VMX_EXIT_APIC_WRITE = 56, VMX_EXIT_RDRAND = 57, VMX_EXIT_INVPCID = 58,
+	VMX_EXIT_VMFUNC = 59, VMX_EXIT_ENCLS = 60, VMX_EXIT_RDSEED = 61,
+	VMX_EXIT_PML_FULL = 62, VMX_EXIT_XSAVES = 63, VMX_EXIT_XRSTORS = 64,
+};
+/** Exit reason bit 31: VM-entry failure (SDM Vol. 3C 25.9.1, 27.8). */
+#define VMX_EXIT_ENTRY_FAILURE		BIT(31)
+/** What vmx_run() returns when VMLAUNCH/VMRESUME itself failed (VMfailInvalid/VMfailValid). */
+#define VMX_EXIT_VMFAIL			0xffffffffu
+
+/* VM-instruction error numbers (SDM Vol. 3C 31.4) */
+enum vmx_insn_error {
+	VMXERR_VMCALL_ROOT = 1, VMXERR_VMCLEAR_INVALID_ADDR = 2, VMXERR_VMCLEAR_VMXON_PTR = 3,
+	VMXERR_VMLAUNCH_NOT_CLEAR = 4, VMXERR_VMRESUME_NOT_LAUNCHED = 5,
+	VMXERR_VMRESUME_AFTER_VMXOFF = 6, VMXERR_ENTRY_INVALID_CONTROL = 7,
+	VMXERR_ENTRY_INVALID_HOST = 8, VMXERR_VMPTRLD_INVALID_ADDR = 9,
+	VMXERR_VMPTRLD_VMXON_PTR = 10, VMXERR_VMPTRLD_BAD_REVISION = 11,
+	VMXERR_UNSUPPORTED_FIELD = 12, VMXERR_VMWRITE_READ_ONLY = 13,
+	VMXERR_VMXON_IN_ROOT = 15, VMXERR_ENTRY_MOV_SS = 26, VMXERR_INVALID_INVEPT_INVVPID = 28,
+};
+
+/* Guest interruptibility (25.4.2) and exit interruption information (25.9.2) */
+#define VMX_INTR_INFO_VALID		BIT(31)
+#define VMX_INTR_INFO_VECTOR_MASK	0xffu
+#define VMX_INTR_INFO_TYPE_SHIFT	8
+#define VMX_INTR_INFO_ERROR_VALID	BIT(11)
+
+/* Segment access rights in the VMCS (25.4.1) */
+#define VMX_AR_UNUSABLE			BIT(16)
+
+/** The outcome of a VMX instruction (SDM Vol. 3C 31.2, "Conventions"). */
+enum vmx_outcome {
+	VMX_SUCCEED,		/**< VMsucceed: CF = ZF = 0 */
+	VMX_FAIL_INVALID,	/**< VMfailInvalid: CF = 1 (no current VMCS to hold an error) */
+	VMX_FAIL_VALID,		/**< VMfailValid: ZF = 1, error number in VM_INSTRUCTION_ERROR */
+	VMX_FAULT,		/**< the instruction raised an exception (fault says which) */
+};
+
+struct vmx_result {
+	enum vmx_outcome outcome;
+	uint32_t error;		/**< the VM-instruction error after VMX_FAIL_VALID, else 0 */
+	struct fault fault;	/**< after VMX_FAULT */
+};
+
+/** True when @r is VMfailValid with error @error. */
+static inline bool vmx_failed_with(const struct vmx_result *r, uint32_t error)
+{
+	return r->outcome == VMX_FAIL_VALID && r->error == error;
+}
+
+/** "VMsucceed", "VMfailInvalid", "VMfailValid(12: unsupported VMCS component)", "#UD"... */
+const char *vmx_result_str(const struct vmx_result *r, char *buf, size_t size);
+
+/*
+ * The instructions, one each, with their outcome.  None of them aborts: a
+ * check of an instruction's behaviour wants the outcome, whatever it is.
+ * Addresses are physical (the test runs identity-mapped).
+ */
+struct vmx_result vmxon_checked(uint64_t pa);
+struct vmx_result vmxoff_checked(void);
+struct vmx_result vmclear_checked(uint64_t pa);
+struct vmx_result vmptrld_checked(uint64_t pa);
+struct vmx_result vmptrst_checked(uint64_t *pa);
+struct vmx_result vmread_checked(uint64_t field, uint64_t *value);
+struct vmx_result vmwrite_checked(uint64_t field, uint64_t value);
+/** VMREAD/VMWRITE with a memory operand (the 64-bit mode form writes/reads 8 bytes). */
+struct vmx_result vmread_mem_checked(uint64_t field, uint64_t *value);
+struct vmx_result vmwrite_mem_checked(uint64_t field, const uint64_t *value);
+/** VMCALL executed by L1 (VMX root operation). */
+struct vmx_result vmcall_checked(void);
+/**
+ * VMLAUNCH/VMRESUME that are expected to fail: when they succeed they enter
+ * the guest of the current VMCS and its exit lands at HOST_RIP, so use them
+ * only where the VMCS's host state cannot be valid, or use vmx_run().
+ */
+struct vmx_result vmlaunch_checked(void);
+struct vmx_result vmresume_checked(void);
+/** INVEPT/INVVPID of @type with the 128-bit descriptor {@lo, @hi}. */
+struct vmx_result invept_checked(uint64_t type, uint64_t lo, uint64_t hi);
+struct vmx_result invvpid_checked(uint64_t type, uint64_t lo, uint64_t hi);
+
+/*
+ * Capabilities.
+ */
+
+/** VMX present (CPUID.1:ECX[5]) and not locked off by IA32_FEATURE_CONTROL; *why_not says why not. */
+bool vmx_supported(const char **why_not);
+
+/** Where a capability bit lives, for vmx_cap_has() and the field table. */
+enum vmx_cap_msr {
+	VMX_CAP_NONE,		/**< no capability: never (an unused second dependency) */
+	VMX_CAP_ALWAYS,		/**< every VMX processor */
+	VMX_CAP_PIN,		/**< allowed-1 of the pin-based controls (TRUE_ MSR when BASIC[55]) */
+	VMX_CAP_PROC,		/**< allowed-1 of the primary processor-based controls */
+	VMX_CAP_PROC2,		/**< allowed-1 of the secondary controls (0 without PROC[31]) */
+	VMX_CAP_EXIT,		/**< allowed-1 of the VM-exit controls */
+	VMX_CAP_ENTRY,		/**< allowed-1 of the VM-entry controls */
+	VMX_CAP_VMFUNC,		/**< IA32_VMX_VMFUNC (0 without PROC2[13]) */
+	VMX_CAP_BASIC,		/**< IA32_VMX_BASIC */
+	VMX_CAP_MISC,		/**< IA32_VMX_MISC */
+	VMX_CAP_EPT_VPID,	/**< IA32_VMX_EPT_VPID_CAP (0 without EPT or VPID) */
+};
+
+/** One capability bit: the bit @bit of what @msr says. */
+struct vmx_cap {
+	uint8_t msr;		/**< enum vmx_cap_msr */
+	uint8_t bit;
+};
+
+/** Whether the processor has @cap. */
+bool vmx_cap_has(struct vmx_cap cap);
+
+/** "IA32_VMX_PROCBASED_CTLS2[33]" style text for skip messages (the MSR bit). */
+const char *vmx_cap_str(struct vmx_cap cap, char *buf, size_t size);
+
+/** The control words of the VMCS. */
+enum vmx_ctls {
+	VMX_CTLS_PIN, VMX_CTLS_PROC, VMX_CTLS_PROC2, VMX_CTLS_EXIT, VMX_CTLS_ENTRY,
+	VMX_CTLS_COUNT
+};
+
+/** The allowed settings of a control word (SDM Vol. 3C A.3-A.5). */
+struct vmx_allowed {
+	uint32_t must_be_1;	/**< allowed-0 settings: bits 31:0 of the MSR */
+	uint32_t may_be_1;	/**< allowed-1 settings: bits 63:32 of the MSR */
+};
+
+/**
+ * The allowed settings of @which: from the TRUE_ MSR when IA32_VMX_BASIC[55]
+ * says it exists (A.2), PROC2 only when PROC[31] may be 1 (else none).
+ */
+struct vmx_allowed vmx_ctls_allowed(enum vmx_ctls which);
+
+/** The MSR that vmx_ctls_allowed(@which) reads. */
+uint32_t vmx_ctls_msr(enum vmx_ctls which);
+
+/** @want with the must-be-1 bits set and the may-not-be-1 bits cleared. */
+uint32_t vmx_ctls_adjust(enum vmx_ctls which, uint32_t want);
+
+/** Whether every bit of @bits may be 1 in @which. */
+bool vmx_ctls_supported(enum vmx_ctls which, uint32_t bits);
+
+/** The VMCS field that holds @which (VMCS_PIN_CONTROLS ...). */
+uint32_t vmx_ctls_field(enum vmx_ctls which);
+
+/*
+ * VMX operation.
+ */
+
+/** IA32_VMX_BASIC fields. */
+uint32_t vmx_revision(void);
+uint32_t vmx_region_size(void);
+
+/** A zeroed page whose first word is the VMCS revision identifier (a VMXON or VMCS region). */
+void *vmx_region_alloc(void);
+
+/** Sets IA32_FEATURE_CONTROL (lock, VMX outside SMX) when unlocked; false when locked without VMX. */
+bool vmx_feature_control_setup(void);
+
+/** Applies IA32_VMX_CR0_FIXED0/1 and CR4_FIXED0/1 to CR0 and CR4 (with CR4.VMXE). */
+void vmx_apply_fixed_bits(void);
+
+/**
+ * Enters VMX operation: feature control, fixed bits, CR4.VMXE, VMXON of a
+ * region of its own (vmx_vmxon_region()).  Ends the run as ERROR when VMXON fails.
+ */
+void vmx_enable(void);
+
+/** VMXOFF and CR4.VMXE clear; the current VMCS is forgotten. */
+void vmx_disable(void);
+
+/** Whether the test is in VMX operation (vmx_enable() and no vmx_disable() since). */
+bool vmx_enabled(void);
+
+/** The VMXON region that vmx_enable() used. */
+void *vmx_vmxon_region(void);
+
+/** MAXPHYADDR (CPUID 8000_0008h EAX[7:0]), the bound of every VMX physical address. */
+unsigned vmx_maxphyaddr(void);
+
+/*
+ * VMCS access.
+ */
+
+/** VMREAD that must succeed: a failure is a test_error() and returns 0. */
+uint64_t vmcs_read(uint32_t field);
+/** VMWRITE that must succeed: a failure is a test_error(). */
+void vmcs_write(uint32_t field, uint64_t value);
+/** vmcs_write(@field, (vmcs_read(@field) & ~@clear) | @set). */
+void vmcs_update(uint32_t field, uint64_t clear, uint64_t set);
+
+/** One VMCS field of the table. */
+struct vmcs_field_info {
+	uint32_t encoding;
+	const char *name;		/**< "GUEST_RIP" */
+	struct vmx_cap need[2];		/**< the field exists when the processor has either */
+};
+
+/** Every field of vmcs_fields.h. */
+extern const struct vmcs_field_info vmcs_fields[];
+extern const size_t vmcs_field_count;
+
+/** The table entry of @encoding (the full access encoding), or NULL. */
+const struct vmcs_field_info *vmcs_field_find(uint32_t encoding);
+
+/**
+ * Whether the processor supports @f: one of its capabilities, and an index not
+ * above IA32_VMX_VMCS_ENUM[9:1] (A.9).
+ */
+bool vmcs_field_supported(const struct vmcs_field_info *f);
+
+/** Name of a VM-instruction error number, exit reason. */
+const char *vmx_insn_error_name(uint32_t error);
+const char *vmx_exit_name(uint32_t reason);
+
+/*
+ * A vCPU.
+ */
+
+/** The guest's GPRs; RSP and RIP live in the VMCS. */
+struct vmx_gprs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+/** A VMCS with its guest registers and stack. */
+struct vmx_vcpu {
+	void *vmcs;		/**< the VMCS region */
+	struct vmx_gprs regs;
+	void *stack;		/**< one page for L2 */
+	bool launched;		/**< VMLAUNCH succeeded since the last VMCLEAR */
+	uint32_t exit_reason;	/**< of the last vmx_run() */
+	struct vmx_result entry;	/**< of the last VMLAUNCH/VMRESUME (VMX_SUCCEED: an exit) */
+};
+
+/** Guest modes for vmx_vcpu_set_mode(). */
+enum vmx_guest_mode {
+	VMX_GUEST_LONG64,	/**< the default: 64-bit, paging on, the test's CR3 */
+	VMX_GUEST_PROT32,	/**< 32-bit protected mode, paging off (unrestricted guest) */
+	VMX_GUEST_REAL,		/**< real mode, CS base = the code (unrestricted guest) */
+};
+
+/**
+ * Allocates a VMCS and a stack and prepares it (vmx_vcpu_reset(vcpu, NULL)); the
+ * new VMCS is current.  Needs vmx_enable().
+ */
+struct vmx_vcpu *vmx_vcpu_create(void);
+
+/**
+ * VMCLEAR and VMPTRLD of @vcpu's VMCS (launch state clear, current), then a
+ * VMCS that VM entry accepts: controls at their required settings plus
+ * 64-bit host and guest, the save/load of EFER and PAT where allowed,
+ * every exception intercepted (exception bitmap all ones: an L2 exception
+ * exits with VMX_EXIT_EXCEPTION instead of running L1's handlers), no MSR
+ * or I/O bitmap (all RDMSR/WRMSR and I/O exit where that applies); host
+ * state = the test's own, guest state = the same CR0/CR3/CR4, segments, GDT,
+ * IDT, EFER, PAT, SYSENTER and FS/GS bases, RFLAGS = 2, RSP = top of
+ * @vcpu's stack, RIP = @rip; GPRs zero.
+ */
+void vmx_vcpu_reset(struct vmx_vcpu *vcpu, void *rip);
+
+/** VMPTRLD of @vcpu's VMCS (must succeed). */
+void vmx_vcpu_load(struct vmx_vcpu *vcpu);
+
+/**
+ * In @which of the current VMCS, sets @set and clears @clear, then adjusts
+ * to the allowed settings (vmx_ctls_adjust()).  Setting PROC2 bits also sets
+ * PROC[31].  @return whether the result has every bit of @set and none of
+ * @clear (false: a requested setting is not available; the adjusted value is
+ * written anyway).
+ */
+bool vmx_vcpu_set_ctls(struct vmx_vcpu *vcpu, enum vmx_ctls which, uint32_t set, uint32_t clear);
+
+/**
+ * vmx_ctls_supported(), recording skip(@name, ...) with the capability MSR
+ * and bits when one of @bits may not be 1.
+ */
+bool vmx_require(const char *name, enum vmx_ctls which, uint32_t bits);
+
+/**
+ * Switches @vcpu's guest to @mode with RIP = @rip (real mode: CS base = @rip,
+ * IP = 0).  PROT32 and REAL need unrestricted guest, which needs EPT: the
+ * function enables both with an identity EPT of RAM (ept.h) and @return false
+ * (changing nothing) when the processor lacks them.
+ */
+bool vmx_vcpu_set_mode(struct vmx_vcpu *vcpu, enum vmx_guest_mode mode, void *rip);
+
+/**
+ * VM entry (VMLAUNCH when @vcpu is not launched, VMRESUME after) until the
+ * next VM exit, with @vcpu->regs in the guest's GPRs and back; @vcpu must be
+ * current.  @return the exit reason (bit 31 set: a VM-entry failure, which
+ * leaves the launch state alone, SDM Vol. 3C 27.8), or VMX_EXIT_VMFAIL when
+ * the instruction failed (vcpu->entry has VMfailInvalid/VMfailValid and error).
+ */
+uint32_t vmx_run(struct vmx_vcpu *vcpu);
+
+/** Advances the guest's RIP past the exiting instruction (VM-exit instruction length). */
+void vmx_skip_insn(void);
+
+/**
+ * Defines a global L2 code snippet @name: the instructions @insns, then VMCALL
+ * to hand control back to L1, then UD2 should L1 resume it.  @name_end marks
+ * the address right after @insns (the VMCALL).  The snippet is 64-bit code;
+ * VMX_L2_CODE16/32 assemble it for real and protected mode.
+ */
+#define VMX_L2_CODE_MODE(name, mode, insns)                                   \
+	asm(".pushsection .text\n"                                             \
+	    ".globl " #name "\n"                                               \
+	    #name ":\n"                                                        \
+	    mode "\n"                                                          \
+	    insns "\n"                                                         \
+	    ".globl " #name "_end\n"                                           \
+	    #name "_end:\n"                                                    \
+	    "vmcall\n"                                                         \
+	    "ud2\n"                                                            \
+	    ".code64\n"                                                        \
+	    ".popsection\n");                                                  \
+	extern char name[], name##_end[]
+#define VMX_L2_CODE(name, insns) VMX_L2_CODE_MODE(name, ".code64", insns)
+#define VMX_L2_CODE32(name, insns) VMX_L2_CODE_MODE(name, ".code32", insns)
+#define VMX_L2_CODE16(name, insns) VMX_L2_CODE_MODE(name, ".code16", insns)
+
+#endif
