@@ -49,7 +49,7 @@
 	X(EXIT_MSR_STORE_ADDR,		0x2006, ALWAYS, NONE)                           \
 	X(EXIT_MSR_LOAD_ADDR,		0x2008, ALWAYS, NONE)                           \
 	X(ENTRY_MSR_LOAD_ADDR,		0x200a, ALWAYS, NONE)                           \
-	X(EXECUTIVE_VMCS_PTR,		0x200c, BASIC(49), NONE)                        \
+	X(EXECUTIVE_VMCS_PTR,		0x200c, ALWAYS, NONE)                          \
 	X(PML_ADDRESS,			0x200e, PROC2(17), NONE)                        \
 	X(TSC_OFFSET,			0x2010, PROC(3), NONE)                          \
 	X(VIRTUAL_APIC_ADDR,		0x2012, PROC(21), NONE)                         \
