@@ -64,21 +64,12 @@ struct mov_case {
 };
 
 static struct svm_vcpu *vcpu;
-static const char *svm_missing;
 
 static void setup(void)
 {
-	if (!svm_supported(&svm_missing))
+	vcpu = svm_test_setup();
+	if (!vcpu)
 		return;
-	svm_enable();
-	vcpu = svm_vcpu_create();
-}
-
-static bool svm_usable(void)
-{
-	if (svm_missing)
-		skip("", "%s", svm_missing);
-	return !svm_missing;
 }
 
 static void prepare(const char *code)
@@ -132,7 +123,7 @@ static void run_mov(const struct mov_case *c)
 	uint32_t bit = c->write ? BIT(16 + c->reg) : BIT(c->reg);
 	uint64_t want = (c->dr ? 0x20 : 0x00) + (c->write ? 0x10 : 0) + c->reg, code;
 
-	if (!svm_usable())
+	if (!svm_require())
 		return;
 	prepare(c->code);
 	if (c->dr)
@@ -212,7 +203,7 @@ static void run_cr0(const struct cr0_case *c)
 {
 	uint64_t old, value, code;
 
-	if (!svm_usable())
+	if (!svm_require())
 		return;
 	prepare(c->code);
 	old = vcpu->vmcb->save.cr0 | X86_CR0_MP;	/* MP set, TS and EM clear */
@@ -279,7 +270,7 @@ static void check_cr0_clts_ts_set(void)
 {
 	uint64_t code;
 
-	if (!svm_usable())
+	if (!svm_require())
 		return;
 	prepare(l2_clts);
 	vcpu->vmcb->save.cr0 |= X86_CR0_TS;
@@ -296,7 +287,7 @@ static void check_cr0_read_smsw(void)
 {
 	uint64_t code;
 
-	if (!svm_usable())
+	if (!svm_require())
 		return;
 	prepare(l2_smsw);
 	vcpu->vmcb->control.intercept_cr |= SVM_CR_READ(0);
@@ -316,7 +307,7 @@ static void check_cr_read_vs_write(void)
 {
 	uint64_t code;
 
-	if (!svm_usable())
+	if (!svm_require())
 		return;
 	prepare(l2_rd_cr4);
 	vcpu->vmcb->control.intercept_cr = SVM_CR_WRITE(4);

@@ -38,7 +38,6 @@ extern char l2_ev_second[], l2_ev_after_sti[], l2_ev_after_nop[], l2_ev_after_st
 
 static struct svm_vcpu *vcpu;
 static void *l2_idt;
-static const char *svm_missing;
 static volatile unsigned l1_irqs;
 
 static void l1_irq(struct ex_regs *regs)
@@ -49,19 +48,11 @@ static void l1_irq(struct ex_regs *regs)
 
 static void setup(void)
 {
-	if (!svm_supported(&svm_missing))
+	vcpu = svm_test_setup();
+	if (!vcpu)
 		return;
-	svm_enable();
-	vcpu = svm_vcpu_create();
 	l2_idt = l2_idt_create();
 	irq_set_handler(INTR_VECTOR, l1_irq);
-}
-
-static bool need_svm(void)
-{
-	if (svm_missing)
-		skip("", "%s", svm_missing);
-	return !svm_missing;
 }
 
 static struct vmcb *prepare(void *rip)
@@ -124,7 +115,7 @@ static void check_exceptions(void)
 {
 	static const uint8_t vectors[] = { 0, 1, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 16, 17, 18, 19 };
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(vectors); i++) {
 		unsigned v = vectors[i];
@@ -150,7 +141,7 @@ static void check_ev(void)
 {
 	struct vmcb *vmcb;
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	vmcb = prepare(l2_ev_nop);
 	vmcb->control.event_inj = EVTINJ(SVM_EVTINJ_TYPE_EXCEPTION, X86_VEC_GP);
@@ -167,7 +158,7 @@ static void check_pf_cr2(void)
 	struct vmcb *vmcb;
 	uint64_t code;
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	vmcb = prepare(l2_ev_nop);
 	vmcb->save.cr2 = 0xc2c2000;
@@ -186,7 +177,7 @@ static void check_nmi(void)
 {
 	struct vmcb *vmcb;
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	vmcb = prepare(l2_ev_nop);
 	vmcb->control.event_inj = EVTINJ(SVM_EVTINJ_TYPE_NMI, 2);
@@ -201,7 +192,7 @@ static void check_intr(void)
 {
 	struct vmcb *vmcb;
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	vmcb = prepare(l2_ev_nop);
 	vmcb->control.event_inj = EVTINJ(SVM_EVTINJ_TYPE_INTR, 0x40);
@@ -229,7 +220,7 @@ static void check_soft(void)
 	};
 	bool nrips;
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	nrips = svm_has(SVM_FEATURE_NRIPS);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -278,7 +269,7 @@ static void check_exitintinfo(void)
 	};
 	char name[32];
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct vmcb *vmcb = prepare(l2_ev_nop);
@@ -354,7 +345,7 @@ static void check_intr_intercept(void)
 	uint64_t code;
 	bool pending;
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	if (!make_intr_pending()) {
 		test_error("", "self-IPI %#x never became pending", INTR_VECTOR);
@@ -384,7 +375,7 @@ static void check_intr_masked_by_host_if(void)
 	struct vmcb *vmcb;
 	uint64_t code;
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	if (!make_intr_pending()) {
 		test_error("", "self-IPI %#x never became pending", INTR_VECTOR);
@@ -432,7 +423,7 @@ static void check_nmi_intercept(void)
 	uint64_t code;
 	char buf[48];
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	prepare(l2_ev_nop)->control.exit_code = 0xdead;
 	svm_intercept(vcpu, SVM_INTERCEPT_NMI, true);
@@ -484,7 +475,7 @@ static void check_gif(void)
 	struct fault f;
 	char buf[48];
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	irq_disable();
 	l1_irqs = 0;
@@ -536,7 +527,7 @@ static void check_v_irq(void)
 {
 	uint64_t code;
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	code = run_v_irq(v_irq_ctl(0xf, 0), true);
 	check_msg(v_irq_taken(code) && l2_event.frame[0] == (uint64_t)l2_ev_two_nops, "delivered",
@@ -560,7 +551,7 @@ static void check_v_tpr(void)
 {
 	uint64_t code;
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	code = run_v_irq(v_irq_ctl(3, 3), true);
 	check_msg(v_irq_held(code), "equal_held", "prio 3, TPR 3: exit %s, %lu deliveries",
@@ -586,7 +577,7 @@ static void check_vintr(void)
 	struct vmcb *vmcb;
 	uint64_t code;
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	vmcb = prepare(l2_ev_two_nops);
 	vmcb->control.int_ctl = v_irq_ctl(0xf, 0);
@@ -617,7 +608,7 @@ static void check_vgif(void)
 	struct vmcb *vmcb;
 	uint64_t code;
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	if (!svm_has(SVM_FEATURE_VGIF)) {
 		skip("", "no %s", svm_feature_name(SVM_FEATURE_VGIF));
@@ -658,7 +649,7 @@ static void check_shadow_exit(void)
 		{ "none", l2_ev_nop_cpuid, false },
 	};
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct vmcb *vmcb = prepare(cases[i].code);
@@ -685,7 +676,7 @@ static void check_shadow_entry(void)
 	struct vmcb *vmcb;
 	uint64_t code;
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	vmcb = prepare(l2_ev_two_nops);
 	vmcb->control.int_ctl = v_irq_ctl(0xf, 0);

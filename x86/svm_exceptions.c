@@ -71,7 +71,6 @@ struct excp_case {
 };
 
 static struct svm_vcpu *vcpu;
-static const char *svm_missing;
 static uint8_t *scratch, *read_only;
 static uint64_t unmapped;
 
@@ -80,10 +79,9 @@ static void setup(void)
 	struct pagetable *pt;
 	unsigned level;
 
-	if (!svm_supported(&svm_missing))
+	vcpu = svm_test_setup();
+	if (!vcpu)
 		return;
-	svm_enable();
-	vcpu = svm_vcpu_create();
 	scratch = alloc_page();
 	read_only = alloc_page();
 	/* A linear address that the test's own tables leave unmapped. */
@@ -93,13 +91,6 @@ static void setup(void)
 			unmapped = a + 0x123000;
 			break;
 		}
-}
-
-static bool svm_usable(void)
-{
-	if (svm_missing)
-		skip("", "%s", svm_missing);
-	return !svm_missing;
 }
 
 static uint16_t gdt_limit(void)
@@ -195,7 +186,7 @@ static void run_case(const struct excp_case *c)
 	const char *at = c->trap ? c->after : c->at;
 	struct vmcb *vmcb = vcpu->vmcb;
 
-	if (!svm_usable())
+	if (!svm_require())
 		return;
 	if (c->setup == SETUP_SSE && !cpu_has(CPU_FEATURE(1, 0, 3, 25))) {
 		skip("", "no SSE in CPUID");

@@ -129,14 +129,12 @@ INSN_CASES(DEFINE_CASE)
 
 static struct svm_vcpu *vcpu;
 static uint8_t *scratch;
-static const char *svm_missing;
 
 static void setup(void)
 {
-	if (!svm_supported(&svm_missing))
+	vcpu = svm_test_setup();
+	if (!vcpu)
 		return;
-	svm_enable();
-	vcpu = svm_vcpu_create();
 	scratch = alloc_page();
 }
 
@@ -187,20 +185,13 @@ static const char *exit_text(uint64_t code, char *buf, size_t size)
 	return buf;
 }
 
-static bool svm_usable(void)
-{
-	if (svm_missing)
-		skip("", "%s", svm_missing);
-	return !svm_missing;
-}
-
 static void run_case(const struct intercept_case *c)
 {
 	uint64_t code, insn = (uint64_t)c->code, next = (uint64_t)c->code_end;
 	uint64_t info1, want;
 	char got[48];
 
-	if (!svm_usable())
+	if (!svm_require())
 		return;
 	if (c->feature_name && !cpu_has(c->feature)) {
 		skip("", "no %s in CPUID", c->feature_name);
@@ -249,7 +240,7 @@ static void check_vmmcall_ud(void)
 {
 	uint64_t code;
 
-	if (!svm_usable())
+	if (!svm_require())
 		return;
 	prepare(&case_vmmcall, false);
 	svm_intercept_exception(vcpu, X86_VEC_UD, true);
@@ -272,7 +263,7 @@ static void check_rsm_ud(void)
 	};
 	uint64_t code;
 
-	if (!svm_usable())
+	if (!svm_require())
 		return;
 	prepare(&rsm, true);
 	svm_intercept_exception(vcpu, X86_VEC_UD, true);
@@ -290,7 +281,7 @@ static void check_rdtscp_not_rdtsc(void)
 {
 	uint64_t code;
 
-	if (!svm_usable())
+	if (!svm_require())
 		return;
 	if (!cpu_has(X86_FEATURE_RDTSCP)) {
 		skip("", "no RDTSCP in CPUID");
@@ -308,7 +299,7 @@ static void check_rdtsc_not_rdtscp(void)
 {
 	uint64_t code;
 
-	if (!svm_usable())
+	if (!svm_require())
 		return;
 	prepare(&case_rdtsc, false);
 	svm_intercept(vcpu, SVM_INTERCEPT_RDTSCP, true);
@@ -322,7 +313,7 @@ static void check_wbinvd_not_invd(void)
 {
 	uint64_t code;
 
-	if (!svm_usable())
+	if (!svm_require())
 		return;
 	prepare(&case_wbinvd, false);
 	svm_intercept(vcpu, SVM_INTERCEPT_INVD, true);

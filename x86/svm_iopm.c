@@ -66,23 +66,14 @@ struct io_case {
 };
 
 static struct svm_vcpu *vcpu;
-static const char *svm_missing;
 static uint8_t *buffer;
 
 static void setup(void)
 {
-	if (!svm_supported(&svm_missing))
+	vcpu = svm_test_setup();
+	if (!vcpu)
 		return;
-	svm_enable();
-	vcpu = svm_vcpu_create();
 	buffer = alloc_page();
-}
-
-static bool svm_usable(void)
-{
-	if (svm_missing)
-		skip("", "%s", svm_missing);
-	return !svm_missing;
 }
 
 static void prepare(const struct io_case *c, bool prot)
@@ -106,7 +97,7 @@ static void run_io(const struct io_case *c)
 	struct vmcb_control *ctl = &vcpu->vmcb->control;
 	uint64_t code, asz, port = c->port;
 
-	if (!svm_usable())
+	if (!svm_require())
 		return;
 	prepare(c, true);
 	code = svm_run(vcpu);

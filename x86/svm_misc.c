@@ -31,21 +31,12 @@ SVM_L2_CODE(l2_misc_rdtsc_twice, "rdtsc\n mov %rax, %r8\n mov %rdx, %r9\n"
 SVM_L2_CODE(l2_misc_branch, "jmp 1f\n nop\n 1: nop");
 
 static struct svm_vcpu *vcpu;
-static const char *svm_missing;
 
 static void setup(void)
 {
-	if (!svm_supported(&svm_missing))
+	vcpu = svm_test_setup();
+	if (!vcpu)
 		return;
-	svm_enable();
-	vcpu = svm_vcpu_create();
-}
-
-static bool need_svm(void)
-{
-	if (svm_missing)
-		skip("", "%s", svm_missing);
-	return !svm_missing;
 }
 
 static const char *exit_str(uint64_t code)
@@ -70,7 +61,7 @@ static void check_nrip(void)
 		{ "out_imm", l2_misc_out_imm, l2_misc_out_imm_end, SVM_EXIT_IOIO },
 	};
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	if (!svm_has(SVM_FEATURE_NRIPS)) {
 		skip("", "no %s", svm_feature_name(SVM_FEATURE_NRIPS));
@@ -139,7 +130,7 @@ static void check_tsc_offset(void)
 		{ "rdmsr", l2_misc_rdmsr },
 	};
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	info("L1's RDMSR(IA32_TSC) reads %#lx, RDTSC %#lx", rdmsr(MSR_IA32_TSC), rdtsc());
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -178,7 +169,7 @@ static void check_tsc_ratio(void)
 	struct fault f;
 	char buf[64];
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	if (!svm_has(SVM_FEATURE_TSC_RATE)) {
 		skip("", "no %s", svm_feature_name(SVM_FEATURE_TSC_RATE));
@@ -259,7 +250,7 @@ static void check_vmsave(void)
 	size_t stray = 0, first = 0;
 	char name[40];
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	page = alloc_page();
 	saved = alloc_page();
@@ -320,7 +311,7 @@ static void check_vmload(void)
 	struct vmcb *l;
 	char name[40];
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	saved = alloc_page();
 	load = alloc_page();
@@ -380,7 +371,7 @@ static void check_lbrv(void)
 	struct vmcb *vmcb;
 	uint64_t code, from = (uint64_t)l2_misc_branch;
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	if (!svm_has(SVM_FEATURE_LBRV)) {
 		skip("", "no %s", svm_feature_name(SVM_FEATURE_LBRV));

@@ -34,14 +34,10 @@ struct msr_case {
 };
 
 static struct svm_vcpu *vcpu;
-static const char *svm_missing;
 
 static void setup(void)
 {
-	if (!svm_supported(&svm_missing))
-		return;
-	svm_enable();
-	vcpu = svm_vcpu_create();
+	vcpu = svm_test_setup();
 }
 
 static void run_msr(const struct msr_case *c)
@@ -50,10 +46,8 @@ static void run_msr(const struct msr_case *c)
 	const char *end = c->insn == RD ? l2_rdmsr_end : l2_wrmsr_end;
 	uint64_t exit, value = 0;
 
-	if (svm_missing) {
-		skip("", "%s", svm_missing);
+	if (!svm_require())
 		return;
-	}
 	svm_vcpu_reset(vcpu, (void *)code);
 	svm_isolate_exceptions(vcpu);
 	svm_intercept_exception(vcpu, X86_VEC_GP, true);

@@ -22,16 +22,14 @@ SVM_L2_CODE(l2_vmrun_nop, "nop");
 
 static struct svm_vcpu *vcpu;
 static void *l2_idt;
-static const char *svm_missing;
 static unsigned maxphy;
 static uint64_t iopm_pa, msrpm_pa;	/* the vCPU's own maps (svm_vcpu_reset() keeps what it finds) */
 
 static void setup(void)
 {
-	if (!svm_supported(&svm_missing))
+	vcpu = svm_test_setup();
+	if (!vcpu)
 		return;
-	svm_enable();
-	vcpu = svm_vcpu_create();
 	l2_idt = l2_idt_create();
 	maxphy = cpu_physical_address_bits();
 	iopm_pa = vcpu->vmcb->control.iopm_base_pa;
@@ -50,13 +48,6 @@ static void prepare(void)
 	vmcb->control.intercept_exceptions = 0xffffffff;
 	svm_intercept(vcpu, SVM_INTERCEPT_SHUTDOWN, true);
 	l2_event_reset();
-}
-
-static bool need_svm(void)
-{
-	if (svm_missing)
-		skip("", "%s", svm_missing);
-	return !svm_missing;
 }
 
 /*
@@ -80,7 +71,7 @@ static void check_valid(void)
 	uint64_t code;
 	char buf[48];
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	prepare();
 	code = svm_run(vcpu);
@@ -144,7 +135,7 @@ static void run_illegal(const struct illegal_case *c)
 
 static void run_table(const struct illegal_case *cases, size_t n)
 {
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	for (size_t i = 0; i < n; i++)
 		run_illegal(&cases[i]);
@@ -170,7 +161,7 @@ static void check_efer(void)
 	};
 
 	run_table(always, ARRAY_SIZE(always));
-	if (svm_missing)
+	if (!vcpu)
 		return;
 	/* A feature's enable bit is reserved where CPUID does not report the feature. */
 	if (cpu_has(CPU_FEATURE(0x80000001, 0, 3, 25)))
@@ -201,7 +192,7 @@ static void check_cr3(void)
 	static const struct illegal_case bit52 = { "mbz.bit52", F_CR3, BIT(52), 0, "CR3[52] set" };
 	struct illegal_case above = { "mbz.maxphyaddr", F_CR3, 0, 0, "CR3 bit MAXPHYADDR set" };
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	run_illegal(&bit52);
 	if (maxphy >= 52) {
@@ -243,7 +234,7 @@ static void check_cr4(void)
 		{ 63, "bit63", { 0 }, true },
 	};
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(bits); i++) {
 		const struct cr4_bit *b = &bits[i];
@@ -325,7 +316,7 @@ static void check_controls(void)
 				      "MSRPM extends beyond MAXPHYADDR" };
 
 	run_table(cases, ARRAY_SIZE(cases));
-	if (svm_missing)
+	if (!vcpu)
 		return;
 	iopm.set = msrpm.set = BIT(maxphy) - PAGE_SIZE;
 	prepare();
@@ -360,7 +351,7 @@ static void check_eventinj(void)
 	char buf[48];
 
 	run_table(cases, ARRAY_SIZE(cases));
-	if (svm_missing)
+	if (!vcpu)
 		return;
 	/* The control: a legal exception (#UD, vector 6) is delivered through L2's IDT. */
 	prepare();
@@ -428,7 +419,7 @@ static void check_ud(void)
 	struct fault f[5];
 	char buf[64];
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	efer = rdmsr(MSR_EFER);
 	for (unsigned i = 0; i < ARRAY_SIZE(f); i++) {
@@ -460,7 +451,7 @@ static void check_gp(void)
 {
 	char name[48], buf[64];
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	for (unsigned i = INSN_VMRUN; i <= INSN_VMSAVE; i++) {
 		struct fault f = exec_insn(i, valid_vmcb() + 0x800);
@@ -500,7 +491,7 @@ static void check_exitcode(void)
 {
 	uint64_t code;
 
-	if (!need_svm())
+	if (!svm_require())
 		return;
 	prepare();
 	vcpu->vmcb->control.asid = 0;

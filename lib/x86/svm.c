@@ -93,6 +93,24 @@ void svm_enable(void)
 		host_area = alloc_page();
 }
 
+static const char *svm_unusable = "svm_test_setup() was not called";
+
+struct svm_vcpu *svm_test_setup(void)
+{
+	if (!svm_supported(&svm_unusable))
+		return NULL;
+	svm_enable();
+	svm_unusable = NULL;
+	return svm_vcpu_create();
+}
+
+bool svm_require(void)
+{
+	if (svm_unusable)
+		skip("", "%s", svm_unusable);
+	return !svm_unusable;
+}
+
 /* Attributes of a GDT descriptor in the VMCB's packed form (APM Vol. 2 15.5.1). */
 static uint16_t segment_attrib(uint16_t selector)
 {

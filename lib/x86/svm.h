@@ -250,6 +250,18 @@ uint32_t svm_asid_count(void);
 /** Sets EFER.SVME and VM_HSAVE_PA; call once before svm_run(). */
 void svm_enable(void);
 
+/**
+ * For a test's setup: when the CPU offers SVM, enables it and creates a vCPU.
+ * @return the vCPU, or NULL: then every svm_require() records a skip naming why.
+ */
+struct svm_vcpu *svm_test_setup(void);
+
+/**
+ * For a check: true when svm_test_setup() gave a vCPU; otherwise records a
+ * skip for the running check with the reason.
+ */
+bool svm_require(void);
+
 /** The guest's GPRs other than RAX and RSP, which live in the VMCB. */
 struct svm_gprs {
 	uint64_t rbx, rcx, rdx, rsi, rdi, rbp;
