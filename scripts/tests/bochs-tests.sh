@@ -11,53 +11,11 @@
 # shellcheck disable=SC2031,SC2016,SC2013
 set -u
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SUITE="bochs tests"
+CLEAR_OUTPUT_AFTER_TEST=1
+# shellcheck source=scripts/tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 FAKE=$ROOT/scripts/tests/fake-bochs
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/hvt-bochs-tests.XXXXXX") || exit 2
-TREE=$WORK/tree
-trap 'rm -rf "$WORK"' EXIT
-
-# ------------------------------------------------------------ framework
-
-n_tests=0 n_failed=0
-problem=""
-out=$WORK/out err=$WORK/err rc=0
-
-finish() {
-	n_tests=$((n_tests + 1))
-	if [[ -z "$problem" ]]; then
-		echo "ok $n_tests - $1"
-	else
-		n_failed=$((n_failed + 1))
-		echo "not ok $n_tests - $1"
-		printf '%s' "$problem" | sed 's/^/# /'
-		echo "# stdout:"; sed 's/^/#   /' "$out" | head -n 30
-		echo "# stderr:"; sed 's/^/#   /' "$err" | head -n 20
-	fi
-	problem=""
-	: >"$out"; : >"$err"
-}
-
-skip_test() {
-	n_tests=$((n_tests + 1))
-	echo "ok $n_tests - $1 # SKIP $2"
-}
-
-fail() {
-	problem+="$*"$'\n'
-}
-
-expect_rc() {
-	((rc == $1)) || fail "exit status $rc, expected $1"
-}
-
-expect_line() {
-	grep -qE -- "$2" "$1" || fail "no line of $(basename "$1") matches: $2"
-}
-
-expect_no_line() {
-	! grep -qE -- "$2" "$1" || fail "a line of $(basename "$1") matches: $2"
-}
 
 # ------------------------------------------------------------ fixtures
 

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # scripts/tests/lib.sh: the small TAP framework and the fake tree of the
-# runner's script tests (bisect-tests.sh, report-tests.sh,
-# standalone-tests.sh). Source it after setting SUITE (the label of the
+# runner's script tests (runner-tests.sh, bisect-tests.sh, report-tests.sh,
+# standalone-tests.sh, bochs-tests.sh). Source it after setting SUITE (the label of the
 # final "SUITE: P passed, F failed" line).
 #
 # A test runs commands, calls fail MESSAGE for what went wrong, then
@@ -31,6 +31,11 @@ finish() {
 		echo "# stderr:"; sed 's/^/#   /' "$err" | head -n 20
 	fi
 	problem=""
+	# Suites whose tests each write fresh output start every test from empty files.
+	if ((${CLEAR_OUTPUT_AFTER_TEST:-0})); then
+		: >"$out"
+		: >"$err"
+	fi
 }
 
 fail() {
@@ -50,6 +55,11 @@ expect_no_line() {
 	! grep -qE -- "$2" "$1" || fail "a line of $(basename "$1") matches: $2"
 }
 
+expect_last_line() {
+	[[ "$(tail -n 1 "$1")" == "$2" ]] ||
+		fail "last line of $(basename "$1") is '$(tail -n 1 "$1")', expected '$2'"
+}
+
 # A tree like the repository: links to the real scripts and host tools, and
 # one fake image per fake-qemu mode.
 make_tree() {
@@ -58,6 +68,7 @@ make_tree() {
 	ln -s "$ROOT/run_tests.sh" "$TREE/run_tests.sh"
 	ln -s "$ROOT/scripts" "$TREE/scripts"
 	ln -s "$ROOT/build/host" "$TREE/build/host"
+	ln -s "$ROOT/x86/run" "$TREE/x86/run"
 	for m in pass fail skip error xfail slow hang silent reset garbage forged \
 		nonce crash noboot resetloop flood xmlchars; do
 		echo "not really an ELF image" >"$TREE/x86/$m.elf"

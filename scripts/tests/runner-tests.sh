@@ -6,78 +6,11 @@
 # status is non-zero when a test failed.
 set -u
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-FAKE=$ROOT/scripts/tests/fake-qemu
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/hvt-runner-tests.XXXXXX") || exit 2
-TREE=$WORK/tree
-trap 'rm -rf "$WORK"' EXIT
-
-# ------------------------------------------------------------ framework
-
-n_tests=0 n_failed=0
-problem=""
-out=$WORK/out err=$WORK/err rc=0
-
-finish() {
-	n_tests=$((n_tests + 1))
-	if [[ -z "$problem" ]]; then
-		echo "ok $n_tests - $1"
-	else
-		n_failed=$((n_failed + 1))
-		echo "not ok $n_tests - $1"
-		printf '%s' "$problem" | sed 's/^/# /'
-		echo "# stdout:"; sed 's/^/#   /' "$out" | head -n 40
-		echo "# stderr:"; sed 's/^/#   /' "$err" | head -n 20
-	fi
-	problem=""
-}
-
-fail() {
-	problem+="$*"$'\n'
-}
-
-expect_rc() {
-	((rc == $1)) || fail "exit status $rc, expected $1"
-}
-
-# expect_line FILE REGEX: some line of FILE matches (grep -E).
-expect_line() {
-	grep -qE -- "$2" "$1" || fail "no line of $(basename "$1") matches: $2"
-}
-
-expect_no_line() {
-	! grep -qE -- "$2" "$1" || fail "a line of $(basename "$1") matches: $2"
-}
-
-expect_last_line() {
-	[[ "$(tail -n 1 "$1")" == "$2" ]] ||
-		fail "last line of $(basename "$1") is '$(tail -n 1 "$1")', expected '$2'"
-}
+SUITE="runner tests"
+# shellcheck source=scripts/tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ------------------------------------------------------------ fixtures
-
-# A tree like the repository: the real scripts and host tools, fake images.
-make_tree() {
-	local m
-	mkdir -p "$TREE/x86" "$TREE/build" || exit 2
-	ln -s "$ROOT/run_tests.sh" "$TREE/run_tests.sh"
-	ln -s "$ROOT/scripts" "$TREE/scripts"
-	ln -s "$ROOT/build/host" "$TREE/build/host"
-	ln -s "$ROOT/x86/run" "$TREE/x86/run"
-	for m in pass fail skip error xfail slow hang silent reset garbage forged \
-		nonce crash noboot; do
-		echo "not really an ELF image" >"$TREE/x86/$m.elf"
-	done
-	: >"$TREE/errata.cfg"
-}
-
-# cfg_of MODE...: a cfg with one test per mode, named after it.
-cfg_of() {
-	local m
-	for m in "$@"; do
-		printf '[%s]\nfile = %s.elf\nargs = fake_mode=%s\ntimeout = 2\n\n' "$m" "$m" "$m"
-	done
-}
 
 # run_tests [ARG...]: run the runner in the tree with the fake hypervisor.
 run_tests() {
@@ -404,25 +337,4 @@ test_x86_run() {
 	finish "x86/run --help"
 }
 
-main() {
-	make_tree
-	cd "$WORK" || exit 2
-	test_verdicts
-	test_hang_cleanup
-	test_bad_cfg
-	test_bad_errata
-	test_selection_errors
-	test_skips
-	test_errata
-	test_tap
-	test_command
-	test_logs
-	test_concurrent_runs
-	test_interrupt
-	test_x86_run
-	echo "1..$n_tests"
-	echo "runner tests: $((n_tests - n_failed)) passed, $n_failed failed"
-	((n_failed == 0))
-}
-
-main
+run_test_main test_verdicts test_hang_cleanup test_bad_cfg test_bad_errata test_selection_errors test_skips test_errata test_tap test_command test_logs test_concurrent_runs test_interrupt test_x86_run

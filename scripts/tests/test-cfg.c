@@ -11,25 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static int tests_run, tests_failed;
+#include "tap.h"
 
-static bool ok(bool cond, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static bool ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests_run++;
-	if (!cond)
-		tests_failed++;
-	printf("%s %d - ", cond ? "ok" : "not ok", tests_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return cond;
-}
 
 static int parse(const char *text, struct cfg *cfg, struct cfg_error *err)
 {
@@ -44,7 +27,7 @@ static void expect_error(const char *what, const char *text, int line,
 	struct cfg_error err;
 	int rc = parse(text, &cfg, &err);
 
-	if (!ok(rc == -1 && err.line == line && strstr(err.msg, want),
+	if (!OK(rc == -1 && err.line == line && strstr(err.msg, want),
 		"error: %s", what)) {
 		printf("#   got rc=%d line=%d msg='%s'\n", rc, err.line, err.msg);
 		printf("#   want line=%d msg containing '%s'\n", line, want);
@@ -59,7 +42,7 @@ static bool expect_ok(const char *what, const char *text, struct cfg *cfg)
 	struct cfg_error err;
 	int rc = parse(text, cfg, &err);
 
-	if (!ok(rc == 0, "parses: %s", what))
+	if (!OK(rc == 0, "parses: %s", what))
 		printf("#   line %d: %s\n", err.line, err.msg);
 	return rc == 0;
 }
@@ -71,18 +54,18 @@ static void test_defaults(void)
 	if (!expect_ok("minimal section", "[msr]\nfile = msr.elf\n", &cfg))
 		return;
 	const struct cfg_test *t = &cfg.tests[0];
-	ok(cfg.count == 1 && !strcmp(t->name, "msr") && !strcmp(t->file, "msr.elf"),
+	OK(cfg.count == 1 && !strcmp(t->name, "msr") && !strcmp(t->file, "msr.elf"),
 	   "minimal section: name and file");
-	ok(t->smp == 1, "default smp is 1");
-	ok(t->memory == 128, "default memory is 128 MiB");
-	ok(t->timeout == 60, "default timeout is 60 s");
-	ok(!*t->args && !*t->qemu_params && !*t->bochs_params,
+	OK(t->smp == 1, "default smp is 1");
+	OK(t->memory == 128, "default memory is 128 MiB");
+	OK(t->timeout == 60, "default timeout is 60 s");
+	OK(!*t->args && !*t->qemu_params && !*t->bochs_params,
 	   "default args and params are empty");
-	ok(!*cfg_qemu_cpu(t) && !*cfg_bochs_cpu(t),
+	OK(!*cfg_qemu_cpu(t) && !*cfg_bochs_cpu(t),
 	   "default CPU models are empty (the runner picks per accelerator)");
-	ok(!*t->groups && !*t->requires && !*t->hypervisors,
+	OK(!*t->groups && !*t->requires && !*t->hypervisors,
 	   "default groups, requires and hypervisors are empty");
-	ok(t->line == 1, "section line is recorded");
+	OK(t->line == 1, "section line is recorded");
 	cfg_free(&cfg);
 }
 
@@ -116,27 +99,27 @@ static void test_full(void)
 	if (!expect_ok("every key", text, &cfg))
 		return;
 	const struct cfg_test *t = &cfg.tests[0], *b = &cfg.tests[1];
-	ok(cfg.count == 2, "two sections");
-	ok(!strcmp(t->name, "svm-npt_1") && t->line == 3, "name with '-' and '_'");
-	ok(!strcmp(t->file, "nested/svm.elf"), "file in a subdirectory");
-	ok(!strcmp(t->args, "npt.*  mode=a#b"),
+	OK(cfg.count == 2, "two sections");
+	OK(!strcmp(t->name, "svm-npt_1") && t->line == 3, "name with '-' and '_'");
+	OK(!strcmp(t->file, "nested/svm.elf"), "file in a subdirectory");
+	OK(!strcmp(t->args, "npt.*  mode=a#b"),
 	   "'#' inside a word is not a comment; inner spaces kept");
-	ok(t->smp == 4, "smp without spaces around '='");
-	ok(t->memory == 2048, "memory 2G is 2048 MiB");
-	ok(!strcmp(cfg_qemu_cpu(t), "EPYC"), "cpu applies to QEMU without qemu_cpu");
-	ok(!strcmp(cfg_bochs_cpu(t), "corei7_skylake_x"), "bochs_cpu overrides cpu");
-	ok(!strcmp(t->qemu_params, "-machine q35   -overcommit mem-lock=off"),
+	OK(t->smp == 4, "smp without spaces around '='");
+	OK(t->memory == 2048, "memory 2G is 2048 MiB");
+	OK(!strcmp(cfg_qemu_cpu(t), "EPYC"), "cpu applies to QEMU without qemu_cpu");
+	OK(!strcmp(cfg_bochs_cpu(t), "corei7_skylake_x"), "bochs_cpu overrides cpu");
+	OK(!strcmp(t->qemu_params, "-machine q35   -overcommit mem-lock=off"),
 	   "qemu_params kept verbatim");
-	ok(!strcmp(t->bochs_params, "a: b; c: d"), "bochs_params kept verbatim");
-	ok(!strcmp(t->groups, "svm nested"), "groups normalised, 'all' implicit");
-	ok(t->timeout == 120, "timeout 2m is 120 s");
-	ok(!strcmp(t->requires, "svm npt"), "requires normalised");
-	ok(!strcmp(t->hypervisors, "qemu-tcg bochs"), "hypervisors, CRLF tolerated");
-	ok(b->memory == 64 && b->timeout == 90, "memory 64M, timeout 90s");
-	ok(!strcmp(cfg_qemu_cpu(b), "max,+x2apic") && !*cfg_bochs_cpu(b),
+	OK(!strcmp(t->bochs_params, "a: b; c: d"), "bochs_params kept verbatim");
+	OK(!strcmp(t->groups, "svm nested"), "groups normalised, 'all' implicit");
+	OK(t->timeout == 120, "timeout 2m is 120 s");
+	OK(!strcmp(t->requires, "svm npt"), "requires normalised");
+	OK(!strcmp(t->hypervisors, "qemu-tcg bochs"), "hypervisors, CRLF tolerated");
+	OK(b->memory == 64 && b->timeout == 90, "memory 64M, timeout 90s");
+	OK(!strcmp(cfg_qemu_cpu(b), "max,+x2apic") && !*cfg_bochs_cpu(b),
 	   "qemu_cpu alone leaves bochs_cpu empty");
-	ok(!*b->args, "empty args value is allowed");
-	ok(cfg_find(&cfg, "b") == b && cfg_find(&cfg, "c") == NULL, "cfg_find");
+	OK(!*b->args, "empty args value is allowed");
+	OK(cfg_find(&cfg, "b") == b && cfg_find(&cfg, "c") == NULL, "cfg_find");
 	cfg_free(&cfg);
 }
 
@@ -147,18 +130,18 @@ static void test_limits(void)
 	if (expect_ok("limits at their bounds",
 		      "[a]\nfile=a.elf\nsmp=64\nmemory=16\ntimeout=1\n"
 		      "[b]\nfile=b.elf\nsmp=1\nmemory=64G\ntimeout=1440m\n", &cfg)) {
-		ok(cfg.tests[0].smp == 64 && cfg.tests[0].memory == 16 &&
+		OK(cfg.tests[0].smp == 64 && cfg.tests[0].memory == 16 &&
 		   cfg.tests[0].timeout == 1, "lower and upper bounds accepted");
-		ok(cfg.tests[1].memory == 65536 && cfg.tests[1].timeout == 86400,
+		OK(cfg.tests[1].memory == 65536 && cfg.tests[1].timeout == 86400,
 		   "64G and 1440m accepted");
 		cfg_free(&cfg);
 	}
 	if (expect_ok("empty file", "", &cfg))
-		ok(cfg.count == 0, "empty file has no tests");
+		OK(cfg.count == 0, "empty file has no tests");
 	if (expect_ok("comments only", "# x\n   # y\n\n", &cfg))
-		ok(cfg.count == 0, "comment-only file has no tests");
+		OK(cfg.count == 0, "comment-only file has no tests");
 	if (expect_ok("no final newline", "[a]\nfile = a.elf", &cfg)) {
-		ok(!strcmp(cfg.tests[0].file, "a.elf"), "last line without newline");
+		OK(!strcmp(cfg.tests[0].file, "a.elf"), "last line without newline");
 		cfg_free(&cfg);
 	}
 }
@@ -258,7 +241,7 @@ static void test_nul(void)
 	struct cfg_error err;
 	int rc = cfg_parse(text, sizeof(text) - 1, &cfg, &err);
 
-	ok(rc == -1 && err.line == 3 && strstr(err.msg, "control character 0x00"),
+	OK(rc == -1 && err.line == 3 && strstr(err.msg, "control character 0x00"),
 	   "error: NUL byte");
 	if (rc == 0)
 		cfg_free(&cfg);
@@ -271,17 +254,17 @@ static void test_load(void)
 	struct cfg cfg;
 	struct cfg_error err;
 
-	if (!ok(fd >= 0, "temporary file")) {
+	if (!OK(fd >= 0, "temporary file")) {
 		perror("mkstemp");
 		return;
 	}
 	static const char text[] = "[x]\nfile = x.elf\n";
-	ok(write(fd, text, sizeof(text) - 1) == (ssize_t)sizeof(text) - 1, "write it");
+	OK(write(fd, text, sizeof(text) - 1) == (ssize_t)sizeof(text) - 1, "write it");
 	close(fd);
-	if (ok(cfg_load(path, &cfg, &err) == 0 && cfg.count == 1, "cfg_load reads a file"))
+	if (OK(cfg_load(path, &cfg, &err) == 0 && cfg.count == 1, "cfg_load reads a file"))
 		cfg_free(&cfg);
 	unlink(path);
-	ok(cfg_load(path, &cfg, &err) == -1 && err.line == 0 && *err.msg,
+	OK(cfg_load(path, &cfg, &err) == -1 && err.line == 0 && *err.msg,
 	   "cfg_load of a missing file fails without a line");
 }
 
@@ -293,8 +276,5 @@ int main(void)
 	test_errors();
 	test_nul();
 	test_load();
-	printf("1..%d\n", tests_run);
-	if (tests_failed)
-		printf("# %d of %d failed\n", tests_failed, tests_run);
-	return tests_failed ? 1 : 0;
+	return tap_done();
 }

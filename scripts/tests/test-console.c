@@ -21,28 +21,8 @@
 #include "../hvt-verdict.c"
 #undef main
 
-static unsigned tests, failed;
+#include "tap.h"
 
-static void ok_(bool cond, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void ok_(bool cond, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests++;
-	if (!cond)
-		failed++;
-	printf("%s %u - ", cond ? "ok" : "not ok", tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (!cond)
-		printf("# failed at %s:%d\n", file, line);
-}
-
-#define OK(cond, ...) ok_(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
 /* Parse @len bytes in chunks of @chunk bytes (0: all at once). */
 static struct hvt_console *parse_n(const char *data, size_t len, const char *nonce, size_t chunk,
@@ -1071,6 +1051,5 @@ int main(void)
 	test_not_run();
 	test_checks_list();
 	test_escaping();
-	printf("1..%u\n", tests);
-	return failed ? 1 : 0;
+	return tap_done();
 }

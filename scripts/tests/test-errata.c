@@ -6,29 +6,8 @@
 #include <unistd.h>
 
 #include "errata.h"
+#include "tap.h"
 
-static unsigned tests, failed;
-
-static void ok_(bool cond, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void ok_(bool cond, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests++;
-	if (!cond)
-		failed++;
-	printf("%s %u - ", cond ? "ok" : "not ok", tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (!cond)
-		printf("# failed at %s:%d\n", file, line);
-}
-
-#define OK(cond, ...) ok_(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
 static int sign(int x)
 {
@@ -354,6 +333,5 @@ int main(void)
 	test_lookup();
 	test_not_run();
 	test_load();
-	printf("1..%u\n", tests);
-	return failed ? 1 : 0;
+	return tap_done();
 }
