@@ -770,10 +770,18 @@ uint32_t vmx_run(struct vmx_vcpu *vcpu)
 {
 	uint64_t flags = read_rflags(), fl;
 	uint32_t reason;
+	struct dtr gdtr, idtr;
 
 	if (!in_vmx_operation)
 		report_abort("vmx_run before vmx_enable");
+	asm volatile("sgdt %0; sidt %1" : "=m"(gdtr), "=m"(idtr));
 	fl = vmx_enter(&vcpu->regs, vcpu->launched);
+	/*
+	 * A VM exit sets the GDTR and IDTR limits to FFFFh (SDM Vol. 3C 28.5.2,
+	 * "Loading Host Segment and Descriptor-Table Registers"): restore them.
+	 */
+	if (!fl)
+		asm volatile("lgdt %0; lidt %1" : : "m"(gdtr), "m"(idtr) : "memory");
 	/* A VM exit clears RFLAGS (SDM Vol. 3C 28.5.3): restore IF. */
 	if (flags & X86_EFLAGS_IF)
 		irq_enable();
@@ -794,4 +802,144 @@ uint32_t vmx_run(struct vmx_vcpu *vcpu)
 void vmx_skip_insn(void)
 {
 	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSN_LEN));
+}
+
+/* ------------------------------------------------------------ MSR and I/O bitmaps */
+
+/* Byte offset of the bitmap for @msr and @how (SDM Vol. 3C 25.6.9), or -1. */
+static long msr_bitmap_base(uint32_t msr, unsigned how)
+{
+	long base = how == VMX_MSR_INTERCEPT_WRITE ? 0x800 : 0;
+
+	if (msr <= VMX_MSR_RANGE_LOW_END)
+		return base;
+	if (msr >= VMX_MSR_RANGE_HIGH_BASE && msr <= VMX_MSR_RANGE_HIGH_END)
+		return base + 0x400;
+	return -1;
+}
+
+void *vmx_msr_bitmap_alloc(bool intercept_all)
+{
+	void *p = alloc_page();
+
+	if (intercept_all)
+		memset(p, 0xff, PAGE_SIZE);
+	return p;
+}
+
+bool vmx_msr_bitmap_covers(uint32_t msr)
+{
+	return msr_bitmap_base(msr, VMX_MSR_INTERCEPT_READ) >= 0;
+}
+
+bool vmx_msr_bitmap_set(void *bitmap, uint32_t msr, unsigned how, bool intercept)
+{
+	uint8_t *bm = bitmap;
+	uint32_t n = msr & 0x1fff;
+
+	if (!vmx_msr_bitmap_covers(msr))
+		return false;
+	for (unsigned h = VMX_MSR_INTERCEPT_READ; h <= VMX_MSR_INTERCEPT_WRITE; h <<= 1) {
+		uint8_t *byte;
+
+		if (!(how & h))
+			continue;
+		byte = bm + msr_bitmap_base(msr, h) + n / 8;
+		if (intercept)
+			*byte |= 1u << (n % 8);
+		else
+			*byte &= ~(1u << (n % 8));
+	}
+	return true;
+}
+
+bool vmx_msr_bitmap_test(const void *bitmap, uint32_t msr, unsigned how)
+{
+	const uint8_t *bm = bitmap;
+	long base = msr_bitmap_base(msr, how);
+	uint32_t n = msr & 0x1fff;
+
+	return base >= 0 && (bm[base + n / 8] & (1u << (n % 8)));
+}
+
+bool vmx_vcpu_use_msr_bitmap(struct vmx_vcpu *vcpu, void *bitmap)
+{
+	if (!bitmap)
+		return vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC, 0, VMX_PROC_MSR_BITMAPS);
+	if (!vmx_ctls_supported(VMX_CTLS_PROC, VMX_PROC_MSR_BITMAPS))
+		return false;
+	vmcs_write(VMCS_MSR_BITMAP, (uint64_t)bitmap);
+	return vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC, VMX_PROC_MSR_BITMAPS, 0);
+}
+
+struct vmx_io_bitmaps vmx_io_bitmaps_alloc(bool intercept_all)
+{
+	struct vmx_io_bitmaps io = { alloc_page(), alloc_page() };
+
+	if (intercept_all) {
+		memset(io.a, 0xff, PAGE_SIZE);
+		memset(io.b, 0xff, PAGE_SIZE);
+	}
+	return io;
+}
+
+static uint8_t *io_bitmap_byte(const struct vmx_io_bitmaps *io, uint16_t port)
+{
+	return (port & 0x8000 ? io->b : io->a) + (port & 0x7fff) / 8;
+}
+
+void vmx_io_bitmap_set(struct vmx_io_bitmaps *io, uint16_t port, unsigned count, bool intercept)
+{
+	for (unsigned i = 0; i < count; i++, port++) {
+		uint8_t *byte = io_bitmap_byte(io, port);
+
+		if (intercept)
+			*byte |= 1u << (port % 8);
+		else
+			*byte &= ~(1u << (port % 8));
+	}
+}
+
+bool vmx_io_bitmap_test(const struct vmx_io_bitmaps *io, uint16_t port)
+{
+	return *io_bitmap_byte(io, port) & (1u << (port % 8));
+}
+
+bool vmx_vcpu_use_io_bitmaps(struct vmx_vcpu *vcpu, const struct vmx_io_bitmaps *io)
+{
+	if (!io)
+		return vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC, 0, VMX_PROC_IO_BITMAPS);
+	if (!vmx_ctls_supported(VMX_CTLS_PROC, VMX_PROC_IO_BITMAPS))
+		return false;
+	vmcs_write(VMCS_IO_BITMAP_A, (uint64_t)io->a);
+	vmcs_write(VMCS_IO_BITMAP_B, (uint64_t)io->b);
+	return vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC, VMX_PROC_IO_BITMAPS, 0);
+}
+
+/* ------------------------------------------------------------ instruction information */
+
+struct vmx_insn_info vmx_insn_info_decode(uint32_t raw)
+{
+	/* SDM Vol. 3C 28.2.5, Tables 28-8 to 28-14. */
+	return (struct vmx_insn_info){
+		.raw = raw,
+		.scale = raw & 3,
+		.reg1 = (raw >> 3) & 0xf,
+		.addr_size = (raw >> 7) & 7,
+		.is_reg = raw & BIT(10),
+		.opsize32 = (raw >> 11) & 1,
+		.rdrand_opsize = (raw >> 11) & 3,
+		.seg = (raw >> 15) & 7,
+		.index = (raw >> 18) & 0xf,
+		.index_valid = !(raw & BIT(22)),
+		.base = (raw >> 23) & 0xf,
+		.base_valid = !(raw & BIT(27)),
+		.identity = (raw >> 28) & 3,
+		.reg2 = (raw >> 28) & 0xf,
+	};
+}
+
+struct vmx_insn_info vmx_exit_insn_info(void)
+{
+	return vmx_insn_info_decode(vmcs_read(VMCS_EXIT_INSN_INFO));
 }

@@ -480,6 +480,8 @@ bool vmx_vcpu_set_mode(struct vmx_vcpu *vcpu, enum vmx_guest_mode mode, void *ri
  * current.  @return the exit reason (bit 31 set: a VM-entry failure, which
  * leaves the launch state alone, SDM Vol. 3C 27.8), or VMX_EXIT_VMFAIL when
  * the instruction failed (vcpu->entry has VMfailInvalid/VMfailValid and error).
+ * After an exit the host GDTR and IDTR limits, which the exit sets to FFFFh
+ * (SDM Vol. 3C 28.5.2), are back at their values before the entry.
  */
 uint32_t vmx_run(struct vmx_vcpu *vcpu);
 
@@ -508,5 +510,126 @@ void vmx_skip_insn(void);
 #define VMX_L2_CODE(name, insns) VMX_L2_CODE_MODE(name, ".code64", insns)
 #define VMX_L2_CODE32(name, insns) VMX_L2_CODE_MODE(name, ".code32", insns)
 #define VMX_L2_CODE16(name, insns) VMX_L2_CODE_MODE(name, ".code16", insns)
+
+/*
+ * MSR bitmaps (SDM Vol. 3C 25.6.9, "MSR-Bitmap Address"): one 4-KiB page of
+ * four 1-KiB bitmaps, read-low (MSRs 0-1FFFh) at 0, read-high
+ * (C0000000h-C0001FFFh) at 400h, write-low at 800h, write-high at C00h.  A
+ * set bit makes RDMSR/WRMSR of that MSR exit when "use MSR bitmaps" is 1;
+ * MSRs outside both ranges always exit (26.1.3).
+ */
+#define VMX_MSR_RANGE_LOW_END		0x1fffu
+#define VMX_MSR_RANGE_HIGH_BASE		0xc0000000u
+#define VMX_MSR_RANGE_HIGH_END		0xc0001fffu
+enum {
+	VMX_MSR_INTERCEPT_READ = 1,	/**< RDMSR */
+	VMX_MSR_INTERCEPT_WRITE = 2,	/**< WRMSR */
+	VMX_MSR_INTERCEPT_RW = 3,
+};
+
+/** A zeroed MSR bitmap page (no MSR in range exits), or all ones when @intercept_all. */
+void *vmx_msr_bitmap_alloc(bool intercept_all);
+/** Whether @msr lies in one of the two ranges that the bitmap covers. */
+bool vmx_msr_bitmap_covers(uint32_t msr);
+/**
+ * Sets (@intercept) or clears the bits of @msr for @how (VMX_MSR_INTERCEPT_*).
+ * @return false (changing nothing) for an MSR outside both ranges.
+ */
+bool vmx_msr_bitmap_set(void *bitmap, uint32_t msr, unsigned how, bool intercept);
+/** Whether the bit of @msr for @how (READ or WRITE) is set; false outside the ranges. */
+bool vmx_msr_bitmap_test(const void *bitmap, uint32_t msr, unsigned how);
+/**
+ * Current VMCS: MSR_BITMAP = @bitmap and "use MSR bitmaps" = 1 (@bitmap NULL:
+ * the control cleared).  @return false when the control is not allowed.
+ */
+bool vmx_vcpu_use_msr_bitmap(struct vmx_vcpu *vcpu, void *bitmap);
+
+/*
+ * I/O bitmaps (SDM Vol. 3C 25.6.4, "I/O-Bitmap Addresses"): bitmap A covers
+ * ports 0000h-7FFFh, bitmap B ports 8000h-FFFFh, one bit a port.
+ */
+struct vmx_io_bitmaps {
+	uint8_t *a, *b;		/**< 4-KiB pages */
+};
+
+/** Two zeroed pages (no port exits), or all ones when @intercept_all. */
+struct vmx_io_bitmaps vmx_io_bitmaps_alloc(bool intercept_all);
+/** Sets (@intercept) or clears the bit of each port @port .. @port + @count - 1 (wrapping at FFFFh). */
+void vmx_io_bitmap_set(struct vmx_io_bitmaps *io, uint16_t port, unsigned count, bool intercept);
+/** Whether the bit of @port is set. */
+bool vmx_io_bitmap_test(const struct vmx_io_bitmaps *io, uint16_t port);
+/**
+ * Current VMCS: IO_BITMAP_A/B = @io and "use I/O bitmaps" = 1 (@io NULL: the
+ * control cleared).  @return false when the control is not allowed.
+ */
+bool vmx_vcpu_use_io_bitmaps(struct vmx_vcpu *vcpu, const struct vmx_io_bitmaps *io);
+
+/*
+ * Exit qualifications (SDM Vol. 3C 28.2.1, "Basic VM-Exit Information").
+ */
+/* Control-register accesses (Table 28-3) */
+#define VMX_QUAL_CR_NUM(q)		((q) & 0xf)
+#define VMX_QUAL_CR_TYPE(q)		(((q) >> 4) & 3)
+#define VMX_QUAL_CR_TYPE_MOV_TO		0
+#define VMX_QUAL_CR_TYPE_MOV_FROM	1
+#define VMX_QUAL_CR_TYPE_CLTS		2
+#define VMX_QUAL_CR_TYPE_LMSW		3
+#define VMX_QUAL_CR_LMSW_MEM		BIT(6)
+#define VMX_QUAL_CR_GPR(q)		(((q) >> 8) & 0xf)
+#define VMX_QUAL_CR_LMSW_DATA(q)	(((q) >> 16) & 0xffff)
+/* MOV DR (Table 28-4) */
+#define VMX_QUAL_DR_NUM(q)		((q) & 7)
+#define VMX_QUAL_DR_FROM		BIT(4)	/* 0: MOV to DR, 1: MOV from DR */
+#define VMX_QUAL_DR_GPR(q)		(((q) >> 8) & 0xf)
+/* I/O instructions (Table 28-5) */
+#define VMX_QUAL_IO_SIZE(q)		(((q) & 7) + 1)	/* bytes: 1, 2 or 4 */
+#define VMX_QUAL_IO_IN			BIT(3)
+#define VMX_QUAL_IO_STRING		BIT(4)
+#define VMX_QUAL_IO_REP			BIT(5)
+#define VMX_QUAL_IO_IMM			BIT(6)	/* operand encoding: 0 DX, 1 immediate */
+#define VMX_QUAL_IO_PORT(q)		(((q) >> 16) & 0xffff)
+
+/* GPR numbers of qualifications and instruction information (RAX 0 ... R15 15) */
+enum { VMX_GPR_RAX, VMX_GPR_RCX, VMX_GPR_RDX, VMX_GPR_RBX, VMX_GPR_RSP, VMX_GPR_RBP,
+       VMX_GPR_RSI, VMX_GPR_RDI, VMX_GPR_R8, VMX_GPR_R9, VMX_GPR_R10, VMX_GPR_R11,
+       VMX_GPR_R12, VMX_GPR_R13, VMX_GPR_R14, VMX_GPR_R15 };
+/* Segment registers in instruction information */
+enum { VMX_SEG_ES, VMX_SEG_CS, VMX_SEG_SS, VMX_SEG_DS, VMX_SEG_FS, VMX_SEG_GS };
+
+/**
+ * The VM-exit instruction-information field decoded (SDM Vol. 3C 28.2.5,
+ * "Information for VM Exits Due to Instruction Execution").  The layouts
+ * share positions; which fields are defined depends on the exit reason:
+ * descriptor tables (46, 47), VMX instructions, INVEPT/INVPCID/INVVPID use
+ * scale/address size/segment/index/base (memory operand) and @reg1 (register
+ * operand, LLDT/LTR/SLDT/STR and VMREAD/VMWRITE), @identity (bits 29:28) for
+ * 46/47; RDRAND/RDSEED/RDPID use @reg1 and @rdrand_opsize; INS/OUTS (with
+ * IA32_VMX_BASIC[54]) use address size and segment.
+ */
+struct vmx_insn_info {
+	uint32_t raw;
+	uint8_t scale;		/**< bits 1:0: 0 none, 1 x2, 2 x4, 3 x8 */
+	uint8_t reg1;		/**< bits 6:3 */
+	uint8_t addr_size;	/**< bits 9:7: 0 16-bit, 1 32-bit, 2 64-bit */
+	bool is_reg;		/**< bit 10: register operand (0: memory) */
+	uint8_t opsize32;	/**< bit 11: descriptor-table operand size (0 16-bit, 1 32-bit) */
+	uint8_t rdrand_opsize;	/**< bits 12:11: RDRAND/RDSEED 0 16-bit, 1 32-bit, 2 64-bit */
+	uint8_t seg;		/**< bits 17:15 (VMX_SEG_*) */
+	uint8_t index;		/**< bits 21:18 */
+	bool index_valid;	/**< bit 22 clear */
+	uint8_t base;		/**< bits 26:23 */
+	bool base_valid;	/**< bit 27 clear */
+	uint8_t identity;	/**< bits 29:28: SGDT/SIDT/LGDT/LIDT or SLDT/STR/LLDT/LTR as 0-3 */
+	uint8_t reg2;		/**< bits 31:28 (VMX instructions, INVEPT/INVPCID/INVVPID) */
+};
+
+/** @raw decoded. */
+struct vmx_insn_info vmx_insn_info_decode(uint32_t raw);
+/** The current VMCS's EXIT_INSN_INFO decoded. */
+struct vmx_insn_info vmx_exit_insn_info(void);
+
+/* Instruction identities in instruction information bits 29:28 (Tables 28-10, 28-11) */
+enum { VMX_INSN_SGDT, VMX_INSN_SIDT, VMX_INSN_LGDT, VMX_INSN_LIDT };
+enum { VMX_INSN_SLDT, VMX_INSN_STR, VMX_INSN_LLDT, VMX_INSN_LTR };
 
 #endif
