@@ -1,0 +1,103 @@
+/**
+ * @file vmx_entry_util.h
+ * Table-driven VM-entry checks (SDM Vol. 3C chapter 27, "VM Entries"): each
+ * case starts from a VMCS that VM entry accepts, breaks one rule, and expects
+ * the exact outcome.
+ *
+ * One case (ve_run()) records up to three results under its table entry:
+ *  - "valid": the positive control.  The VMCS as prepare() leaves it enters
+ *    and reaches the VMCALL of L2 (or the exit the case names in .base).
+ *  - "fails": a fresh VMCS (vmx_vcpu_reset(): VMCLEAR, so the launch state is
+ *    clear), prepare() again, brk() or the field change, then VMLAUNCH:
+ *    VMfailValid with the error number (7 controls, 8 host state; 27.2), or
+ *    the VM-entry failure exit (bit 31 set, reason 33 or 34, 27.8) with its
+ *    exit qualification.  For a case that expects the entry to succeed
+ *    (VE_ENTERS) this result is "enters".
+ *  - "launch_state": after a failed entry the launch state is still clear
+ *    (27.8; 31.3 VMLAUNCH/VMRESUME): with every writable field restored to its
+ *    value before brk(), VMRESUME fails with error 5 (it would enter if the
+ *    failed VMLAUNCH had marked the VMCS launched).
+ */
+#ifndef HVT_X86_VMX_ENTRY_UTIL_H
+#define HVT_X86_VMX_ENTRY_UTIL_H
+
+#include "vmx.h"
+
+enum ve_kind { VE_KIND_VMFAIL = 1, VE_KIND_EXIT, VE_KIND_ENTERS };
+
+struct ve_expect {
+	uint8_t kind;
+	uint32_t code;		/**< VM-instruction error, or the basic exit reason */
+	uint64_t qual;		/**< exit qualification of a VM-entry failure */
+};
+
+#define VE_FAIL_CTL	{ .kind = VE_KIND_VMFAIL, .code = VMXERR_ENTRY_INVALID_CONTROL }
+#define VE_FAIL_HOST	{ .kind = VE_KIND_VMFAIL, .code = VMXERR_ENTRY_INVALID_HOST }
+#define VE_FAIL_GUEST	{ .kind = VE_KIND_EXIT, .code = VMX_EXIT_INVALID_GUEST_STATE, .qual = 0 }
+#define VE_FAIL_GUEST_QUAL(q) { .kind = VE_KIND_EXIT, .code = VMX_EXIT_INVALID_GUEST_STATE, .qual = (q) }
+#define VE_FAIL_MSR(i)	{ .kind = VE_KIND_EXIT, .code = VMX_EXIT_MSR_LOAD_FAIL, .qual = (i) }
+#define VE_ENTERS	{ .kind = VE_KIND_ENTERS }
+
+/** .base of a case whose valid VMCS exits with @reason instead of VMCALL. */
+#define VE_BASE(reason)	(0x10000u | (reason))
+
+struct ve_case {
+	/** Makes the valid VMCS from the default one; false after a skip(). NULL: nothing. */
+	bool (*prepare)(void);
+	/** Breaks the rule; NULL: vmcs_update(field, clear, set). */
+	void (*brk)(void);
+	uint32_t field;
+	uint64_t clear, set;
+	struct ve_expect want;
+	uint32_t base;		/**< 0: the valid VMCS exits with VMCALL */
+};
+
+/** Defines a check-table function @fn that runs the case given by the initializers. */
+#define VE_CASE(fn, ...)                                                       \
+	static void fn(void)                                                   \
+	{                                                                      \
+		static const struct ve_case c_ = { __VA_ARGS__ };               \
+		ve_run(&c_);                                                   \
+	}
+
+/** The test's setup: VMX operation and a vCPU, or the reason VMX is missing. */
+void ve_setup(void);
+/** skip("") with the reason when VMX is missing. */
+bool ve_usable(void);
+extern struct vmx_vcpu *ve_vcpu;
+
+/** Runs one case (see the file comment). */
+void ve_run(const struct ve_case *c);
+/**
+ * Only the "fails" and "launch_state" parts of @c, from a fresh VMCS
+ * (for loops over bits, after one ve_run_valid()).
+ */
+void ve_run_broken(const struct ve_case *c);
+/** Only the "valid" part. */
+bool ve_run_valid(bool (*prepare)(void), uint32_t base);
+
+/** A memory write that the case's end undoes (MSR areas, region headers). */
+void ve_poke64(uint64_t *p, uint64_t v);
+void ve_poke32(uint32_t *p, uint32_t v);
+
+/* Helpers for prepare() functions; each records skip("") when it fails. */
+bool ve_ctls(enum vmx_ctls which, uint32_t set);
+/** EPT with an identity map of RAM (the guest keeps its mode and paging). */
+bool ve_ept(void);
+/** EPT plus unrestricted guest, guest still 64-bit. */
+bool ve_unrestricted(void);
+/** Injects @info (error code @err, length @len) with the guest IDT limit 0: delivery exits with #GP. */
+void ve_inject(uint32_t info, uint32_t err, uint32_t len);
+/** A physical address with bit MAXPHYADDR set. */
+uint64_t ve_beyond_maxphyaddr(void);
+/** A page that stays allocated for the test. */
+void *ve_page(unsigned n);
+/** An address outside the canonical range (bit 63 set, bits 62:47 clear). */
+#define VE_NONCANONICAL	0x8000000000000000ull
+
+/** Interruption types (SDM Vol. 3C 25.8.3, Table 25-17). */
+#define VE_INTR(type, vector)	(VMX_INTR_INFO_VALID | ((type) << 8) | (vector))
+enum { VE_EXT_INTR = 0, VE_TYPE_RSVD = 1, VE_NMI = 2, VE_HW_EXC = 3, VE_SOFT_INTR = 4,
+       VE_PRIV_SOFT_EXC = 5, VE_SOFT_EXC = 6, VE_OTHER = 7 };
+
+#endif

@@ -1,0 +1,484 @@
+/*
+ * VM entry: checks on the VMX controls (SDM Vol. 3C 27.2.1, "Checks on VMX
+ * Controls": 27.2.1.1 VM-execution control fields, 27.2.1.2 VM-exit control
+ * fields, 27.2.1.3 VM-entry control fields).  A VMCS that breaks one of them
+ * makes VMLAUNCH fail with VMfailValid(7), "VM entry with invalid control
+ * field(s)" (31.4), and leaves the launch state alone.
+ *
+ * Each entry starts from a VMCS that enters and reaches VMCALL (its ".valid"
+ * result), breaks one rule (".fails") and then checks the launch state
+ * (".launch_state"); see lib/x86/vmx_entry_util.h.
+ */
+#include "ept.h"
+#include "msr.h"
+#include "processor.h"
+#include "test.h"
+#include "vmx_entry_util.h"
+
+/* ------------------------------------------------------------ reserved control bits */
+
+static enum vmx_ctls cur_ctls;
+static uint32_t cur_bit;
+static bool cur_set;
+
+static bool prep_proc2(void)
+{
+	return ve_ctls(VMX_CTLS_PROC, VMX_PROC_SECONDARY);
+}
+
+static void brk_ctl_bit(void)
+{
+	vmcs_update(vmx_ctls_field(cur_ctls), cur_set ? 0 : BIT(cur_bit), cur_set ? BIT(cur_bit) : 0);
+}
+
+/*
+ * Each bit that IA32_VMX_*_CTLS (the TRUE_ MSR when IA32_VMX_BASIC[55]) pins:
+ * an allowed-0 setting of 1 cleared, or an allowed-1 setting of 0 set, is
+ * VMfailValid(7) (27.2.1.1-27.2.1.3; A.3-A.5).  The secondary controls are
+ * checked only when the primary bit 31 is 1, so their checks set it.
+ */
+static void check_reserved(enum vmx_ctls which, bool set)
+{
+	struct vmx_allowed a;
+	bool (*prep)(void) = which == VMX_CTLS_PROC2 ? prep_proc2 : NULL;
+	struct ve_case c = { .prepare = prep, .brk = brk_ctl_bit, .want = VE_FAIL_CTL };
+	unsigned n = 0;
+
+	if (!ve_usable())
+		return;
+	if (which == VMX_CTLS_PROC2 && !vmx_require("", VMX_CTLS_PROC, VMX_PROC_SECONDARY))
+		return;
+	a = vmx_ctls_allowed(which);
+	if (!ve_run_valid(prep, 0))
+		return;
+	for (unsigned bit = 0; bit < 32; bit++) {
+		bool pinned = set ? !(a.may_be_1 & BIT(bit)) : (a.must_be_1 & BIT(bit));
+
+		if (!pinned)
+			continue;
+		cur_ctls = which;
+		cur_bit = bit;
+		cur_set = set;
+		report_prefix_push("bit%u", bit);
+		ve_run_broken(&c);
+		report_prefix_pop();
+		n++;
+	}
+	if (!n)
+		skip("", "MSR %#x pins no bit to %u", vmx_ctls_msr(which), set ? 0 : 1);
+}
+
+static void check_pin_must_be_1(void) { check_reserved(VMX_CTLS_PIN, false); }
+static void check_pin_must_be_0(void) { check_reserved(VMX_CTLS_PIN, true); }
+static void check_proc_must_be_1(void) { check_reserved(VMX_CTLS_PROC, false); }
+static void check_proc_must_be_0(void) { check_reserved(VMX_CTLS_PROC, true); }
+static void check_proc2_must_be_1(void) { check_reserved(VMX_CTLS_PROC2, false); }
+static void check_proc2_must_be_0(void) { check_reserved(VMX_CTLS_PROC2, true); }
+static void check_exit_must_be_1(void) { check_reserved(VMX_CTLS_EXIT, false); }
+static void check_exit_must_be_0(void) { check_reserved(VMX_CTLS_EXIT, true); }
+static void check_entry_must_be_1(void) { check_reserved(VMX_CTLS_ENTRY, false); }
+static void check_entry_must_be_0(void) { check_reserved(VMX_CTLS_ENTRY, true); }
+
+/* ------------------------------------------------------------ VM-execution controls (27.2.1.1) */
+
+/* The CR3-target count must not be greater than 4 (IA32_VMX_MISC[24:16], A.6). */
+static void brk_cr3_count(void)
+{
+	vmcs_write(VMCS_CR3_TARGET_COUNT, ((rdmsr(MSR_IA32_VMX_MISC) >> 16) & 0x1ff) + 1);
+}
+VE_CASE(check_cr3_target_count, .brk = brk_cr3_count, .want = VE_FAIL_CTL)
+
+/* I/O bitmaps: each address 4 KiB aligned and within MAXPHYADDR. */
+static bool prep_io(void)
+{
+	if (!ve_ctls(VMX_CTLS_PROC, VMX_PROC_IO_BITMAPS))
+		return false;
+	vmcs_write(VMCS_IO_BITMAP_A, (uint64_t)ve_page(0));
+	vmcs_write(VMCS_IO_BITMAP_B, (uint64_t)ve_page(1));
+	return true;
+}
+static void brk_io_a_max(void) { vmcs_write(VMCS_IO_BITMAP_A, ve_beyond_maxphyaddr()); }
+static void brk_io_b_max(void) { vmcs_write(VMCS_IO_BITMAP_B, ve_beyond_maxphyaddr()); }
+VE_CASE(check_io_a_unaligned, .prepare = prep_io, .field = VMCS_IO_BITMAP_A, .set = 0x800,
+	.want = VE_FAIL_CTL)
+VE_CASE(check_io_b_unaligned, .prepare = prep_io, .field = VMCS_IO_BITMAP_B, .set = 0x10,
+	.want = VE_FAIL_CTL)
+VE_CASE(check_io_a_maxphyaddr, .prepare = prep_io, .brk = brk_io_a_max, .want = VE_FAIL_CTL)
+VE_CASE(check_io_b_maxphyaddr, .prepare = prep_io, .brk = brk_io_b_max, .want = VE_FAIL_CTL)
+
+/* MSR bitmap: 4 KiB aligned, within MAXPHYADDR. */
+static bool prep_msr_bitmap(void)
+{
+	if (!ve_ctls(VMX_CTLS_PROC, VMX_PROC_MSR_BITMAPS))
+		return false;
+	vmcs_write(VMCS_MSR_BITMAP, (uint64_t)ve_page(2));
+	return true;
+}
+static void brk_msr_bitmap_max(void) { vmcs_write(VMCS_MSR_BITMAP, ve_beyond_maxphyaddr()); }
+VE_CASE(check_msr_bitmap_unaligned, .prepare = prep_msr_bitmap, .field = VMCS_MSR_BITMAP,
+	.set = 0x8, .want = VE_FAIL_CTL)
+VE_CASE(check_msr_bitmap_maxphyaddr, .prepare = prep_msr_bitmap, .brk = brk_msr_bitmap_max,
+	.want = VE_FAIL_CTL)
+
+/*
+ * "Use TPR shadow": the virtual-APIC address 4 KiB aligned and within
+ * MAXPHYADDR; without virtual-interrupt delivery the TPR threshold bits 31:4
+ * are 0, and without it and "virtualize APIC accesses" the threshold's bits
+ * 3:0 are not greater than VTPR[7:4] (VTPR is at offset 80H of the page).
+ */
+static bool prep_tpr(void)
+{
+	uint8_t *vapic = ve_page(3);
+
+	if (!ve_ctls(VMX_CTLS_PROC, VMX_PROC_TPR_SHADOW))
+		return false;
+	vapic[0x80] = 0x20;
+	vmcs_write(VMCS_VIRTUAL_APIC_ADDR, (uint64_t)vapic);
+	vmcs_write(VMCS_TPR_THRESHOLD, 0);
+	return true;
+}
+static void brk_vapic_max(void) { vmcs_write(VMCS_VIRTUAL_APIC_ADDR, ve_beyond_maxphyaddr()); }
+VE_CASE(check_vapic_unaligned, .prepare = prep_tpr, .field = VMCS_VIRTUAL_APIC_ADDR, .set = 0x800,
+	.want = VE_FAIL_CTL)
+VE_CASE(check_vapic_maxphyaddr, .prepare = prep_tpr, .brk = brk_vapic_max, .want = VE_FAIL_CTL)
+VE_CASE(check_tpr_threshold_reserved, .prepare = prep_tpr, .field = VMCS_TPR_THRESHOLD,
+	.set = 0x10, .want = VE_FAIL_CTL)
+VE_CASE(check_tpr_threshold_above_vtpr, .prepare = prep_tpr, .field = VMCS_TPR_THRESHOLD,
+	.set = 3, .want = VE_FAIL_CTL)
+/* Equal to VTPR[7:4] is allowed (and no TPR-below-threshold exit follows: 29.1.2). */
+VE_CASE(check_tpr_threshold_equal_vtpr, .prepare = prep_tpr, .field = VMCS_TPR_THRESHOLD,
+	.set = 2, .want = VE_ENTERS)
+
+/* Without "use TPR shadow": virtualize x2APIC mode, APIC-register virtualization, VID must be 0. */
+static bool prep_tpr_x2apic(void)
+{
+	return prep_tpr() && ve_ctls(VMX_CTLS_PROC2, VMX_PROC2_VIRT_X2APIC);
+}
+static bool prep_tpr_regvirt(void)
+{
+	return prep_tpr() && ve_ctls(VMX_CTLS_PROC2, VMX_PROC2_APIC_REG_VIRT);
+}
+VE_CASE(check_x2apic_without_tpr_shadow, .prepare = prep_tpr_x2apic, .field = VMCS_PROC_CONTROLS,
+	.clear = VMX_PROC_TPR_SHADOW, .want = VE_FAIL_CTL)
+VE_CASE(check_regvirt_without_tpr_shadow, .prepare = prep_tpr_regvirt,
+	.field = VMCS_PROC_CONTROLS, .clear = VMX_PROC_TPR_SHADOW, .want = VE_FAIL_CTL)
+
+/* Virtual-interrupt delivery needs "external-interrupt exiting". */
+static bool prep_vid(void)
+{
+	return prep_tpr() && ve_ctls(VMX_CTLS_PIN, VMX_PIN_EXT_INTR_EXIT) &&
+	       ve_ctls(VMX_CTLS_PROC2, VMX_PROC2_VIRT_INTR_DELIVERY);
+}
+VE_CASE(check_vid_without_ext_intr_exit, .prepare = prep_vid, .field = VMCS_PIN_CONTROLS,
+	.clear = VMX_PIN_EXT_INTR_EXIT, .want = VE_FAIL_CTL)
+
+/* Virtualize APIC accesses: APIC-access address 4 KiB aligned and within MAXPHYADDR. */
+static bool prep_apic_access(void)
+{
+	if (!ve_ctls(VMX_CTLS_PROC2, VMX_PROC2_VIRT_APIC_ACCESS))
+		return false;
+	vmcs_write(VMCS_APIC_ACCESS_ADDR, (uint64_t)ve_page(4));
+	return true;
+}
+static void brk_apic_access_max(void) { vmcs_write(VMCS_APIC_ACCESS_ADDR, ve_beyond_maxphyaddr()); }
+VE_CASE(check_apic_access_unaligned, .prepare = prep_apic_access, .field = VMCS_APIC_ACCESS_ADDR,
+	.set = 0x100, .want = VE_FAIL_CTL)
+VE_CASE(check_apic_access_maxphyaddr, .prepare = prep_apic_access, .brk = brk_apic_access_max,
+	.want = VE_FAIL_CTL)
+
+/* Virtualize x2APIC mode and virtualize APIC accesses are exclusive. */
+static bool prep_x2apic_access(void)
+{
+	if (!vmx_require("", VMX_CTLS_PROC2, VMX_PROC2_VIRT_APIC_ACCESS))
+		return false;
+	vmcs_write(VMCS_APIC_ACCESS_ADDR, (uint64_t)ve_page(4));
+	return prep_tpr_x2apic();
+}
+VE_CASE(check_x2apic_and_apic_access, .prepare = prep_x2apic_access, .field = VMCS_PROC_CONTROLS2,
+	.set = VMX_PROC2_VIRT_APIC_ACCESS, .want = VE_FAIL_CTL)
+
+/* NMI exiting 0 needs virtual NMIs 0; virtual NMIs 0 needs NMI-window exiting 0. */
+static bool prep_vnmi(void)
+{
+	return ve_ctls(VMX_CTLS_PIN, VMX_PIN_NMI_EXIT | VMX_PIN_VIRTUAL_NMIS);
+}
+static bool prep_nmi_window(void)
+{
+	if (!prep_vnmi() || !ve_ctls(VMX_CTLS_PROC, VMX_PROC_NMI_WINDOW_EXIT))
+		return false;
+	/* Virtual-NMI blocking keeps the NMI window closed, so L2 reaches VMCALL. */
+	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, BIT(3));
+	return true;
+}
+VE_CASE(check_vnmi_without_nmi_exit, .prepare = prep_vnmi, .field = VMCS_PIN_CONTROLS,
+	.clear = VMX_PIN_NMI_EXIT, .want = VE_FAIL_CTL)
+VE_CASE(check_nmi_window_without_vnmi, .prepare = prep_nmi_window, .field = VMCS_PIN_CONTROLS,
+	.clear = VMX_PIN_VIRTUAL_NMIS, .want = VE_FAIL_CTL)
+
+/* Enable VPID: the VPID is not 0000H. */
+static bool prep_vpid(void)
+{
+	if (!ve_ctls(VMX_CTLS_PROC2, VMX_PROC2_VPID))
+		return false;
+	vmcs_write(VMCS_VPID, 1);
+	return true;
+}
+VE_CASE(check_vpid_zero, .prepare = prep_vpid, .field = VMCS_VPID, .clear = 0xffff,
+	.want = VE_FAIL_CTL)
+
+/*
+ * Enable EPT: the EPTP memory type is one IA32_VMX_EPT_VPID_CAP allows (UC
+ * bit 8, WB bit 14; others reserved), the walk length minus 1 is 3 (or 4 with
+ * 5-level EPT), A/D enable only with EPT_VPID_CAP[21], bits 11:7 and bits
+ * beyond MAXPHYADDR are 0 (27.2.1.1; 25.6.11).
+ */
+static void brk_eptp_max(void) { vmcs_update(VMCS_EPT_POINTER, 0, ve_beyond_maxphyaddr()); }
+static bool prep_ept_no_ad(void)
+{
+	if (!ve_ept())
+		return false;
+	if (ept_has_ad()) {
+		skip("", "EPT A/D flags supported (IA32_VMX_EPT_VPID_CAP[21])");
+		return false;
+	}
+	return true;
+}
+VE_CASE(check_eptp_memtype, .prepare = ve_ept, .field = VMCS_EPT_POINTER, .clear = EPTP_MT_MASK,
+	.set = 2, .want = VE_FAIL_CTL)
+VE_CASE(check_eptp_walk_length, .prepare = ve_ept, .field = VMCS_EPT_POINTER, .clear = 7ull << 3,
+	.set = 1ull << 3, .want = VE_FAIL_CTL)
+VE_CASE(check_eptp_ad_unsupported, .prepare = prep_ept_no_ad, .field = VMCS_EPT_POINTER,
+	.set = EPTP_AD, .want = VE_FAIL_CTL)
+VE_CASE(check_eptp_reserved, .prepare = ve_ept, .field = VMCS_EPT_POINTER, .set = BIT(11),
+	.want = VE_FAIL_CTL)
+VE_CASE(check_eptp_maxphyaddr, .prepare = ve_ept, .brk = brk_eptp_max, .want = VE_FAIL_CTL)
+
+/* Unrestricted guest needs enable EPT. */
+VE_CASE(check_unrestricted_without_ept, .prepare = ve_unrestricted, .field = VMCS_PROC_CONTROLS2,
+	.clear = VMX_PROC2_EPT, .want = VE_FAIL_CTL)
+
+/* ------------------------------------------------------------ VM-exit controls (27.2.1.2) */
+
+/* "Save VMX-preemption timer value" needs "activate VMX-preemption timer". */
+static bool prep_preempt(void)
+{
+	if (!ve_ctls(VMX_CTLS_PIN, VMX_PIN_PREEMPTION_TIMER) ||
+	    !ve_ctls(VMX_CTLS_EXIT, VMX_EXIT_SAVE_PREEMPT))
+		return false;
+	vmcs_write(VMCS_PREEMPTION_TIMER, 0xffffffff);
+	return true;
+}
+VE_CASE(check_preempt_save_without_timer, .prepare = prep_preempt, .field = VMCS_PIN_CONTROLS,
+	.clear = VMX_PIN_PREEMPTION_TIMER, .want = VE_FAIL_CTL)
+
+/*
+ * MSR areas (VM-exit MSR-store, VM-exit MSR-load: 27.2.1.2; VM-entry
+ * MSR-load: 27.2.1.3): with a non-zero count, the address is 16-byte aligned
+ * and the area's last byte is within MAXPHYADDR.  One entry each: IA32_KERNEL_GS_BASE
+ * with its current value.
+ */
+static bool prep_msr_areas(void)
+{
+	uint64_t *area = ve_page(5);
+
+	for (unsigned i = 0; i < 3; i++) {
+		area[2 * i] = MSR_KERNEL_GS_BASE;
+		area[2 * i + 1] = rdmsr(MSR_KERNEL_GS_BASE);
+	}
+	vmcs_write(VMCS_EXIT_MSR_STORE_ADDR, (uint64_t)&area[0]);
+	vmcs_write(VMCS_EXIT_MSR_LOAD_ADDR, (uint64_t)&area[2]);
+	vmcs_write(VMCS_ENTRY_MSR_LOAD_ADDR, (uint64_t)&area[4]);
+	vmcs_write(VMCS_EXIT_MSR_STORE_COUNT, 1);
+	vmcs_write(VMCS_EXIT_MSR_LOAD_COUNT, 1);
+	vmcs_write(VMCS_ENTRY_MSR_LOAD_COUNT, 1);
+	return true;
+}
+static void brk_store_max(void) { vmcs_write(VMCS_EXIT_MSR_STORE_ADDR, ve_beyond_maxphyaddr()); }
+static void brk_exit_load_max(void) { vmcs_write(VMCS_EXIT_MSR_LOAD_ADDR, ve_beyond_maxphyaddr()); }
+static void brk_entry_load_max(void) { vmcs_write(VMCS_ENTRY_MSR_LOAD_ADDR, ve_beyond_maxphyaddr()); }
+/* The last byte of the area beyond MAXPHYADDR, the first below it. */
+static void brk_entry_load_straddle(void)
+{
+	vmcs_write(VMCS_ENTRY_MSR_LOAD_ADDR, ve_beyond_maxphyaddr() - 16);
+	vmcs_write(VMCS_ENTRY_MSR_LOAD_COUNT, 2);
+}
+VE_CASE(check_exit_store_unaligned, .prepare = prep_msr_areas, .field = VMCS_EXIT_MSR_STORE_ADDR,
+	.set = 8, .want = VE_FAIL_CTL)
+VE_CASE(check_exit_store_maxphyaddr, .prepare = prep_msr_areas, .brk = brk_store_max,
+	.want = VE_FAIL_CTL)
+VE_CASE(check_exit_load_unaligned, .prepare = prep_msr_areas, .field = VMCS_EXIT_MSR_LOAD_ADDR,
+	.set = 4, .want = VE_FAIL_CTL)
+VE_CASE(check_exit_load_maxphyaddr, .prepare = prep_msr_areas, .brk = brk_exit_load_max,
+	.want = VE_FAIL_CTL)
+VE_CASE(check_entry_load_unaligned, .prepare = prep_msr_areas, .field = VMCS_ENTRY_MSR_LOAD_ADDR,
+	.set = 8, .want = VE_FAIL_CTL)
+VE_CASE(check_entry_load_maxphyaddr, .prepare = prep_msr_areas, .brk = brk_entry_load_max,
+	.want = VE_FAIL_CTL)
+VE_CASE(check_entry_load_straddle, .prepare = prep_msr_areas, .brk = brk_entry_load_straddle,
+	.want = VE_FAIL_CTL)
+
+/* ------------------------------------------------------------ VM-entry controls (27.2.1.3) */
+
+/* Entry to SMM and deactivate dual-monitor treatment are 0 outside SMM. */
+static bool prep_smm(void)
+{
+	return vmx_require("", VMX_CTLS_ENTRY, VMX_ENTRY_SMM);
+}
+static bool prep_dual(void)
+{
+	return vmx_require("", VMX_CTLS_ENTRY, VMX_ENTRY_DUAL_MONITOR);
+}
+VE_CASE(check_entry_to_smm, .prepare = prep_smm, .field = VMCS_ENTRY_CONTROLS,
+	.set = VMX_ENTRY_SMM, .want = VE_FAIL_CTL)
+VE_CASE(check_dual_monitor, .prepare = prep_dual, .field = VMCS_ENTRY_CONTROLS,
+	.set = VMX_ENTRY_DUAL_MONITOR, .want = VE_FAIL_CTL)
+
+/*
+ * Event injection (VM-entry interruption-information field, 27.2.1.3): the
+ * valid VMCS injects an event into a guest whose IDT limit is 0, so its
+ * delivery raises #GP, which the exception bitmap turns into an exit (reason 0).
+ */
+#define EV_BASE VE_BASE(VMX_EXIT_EXCEPTION)
+static bool prep_nmi(void) { ve_inject(VE_INTR(VE_NMI, 2), 0, 0); return true; }
+static bool prep_ud(void) { ve_inject(VE_INTR(VE_HW_EXC, 6), 0, 0); return true; }
+static bool prep_gp(void)
+{
+	ve_inject(VE_INTR(VE_HW_EXC, 13) | VMX_INTR_INFO_ERROR_VALID, 0, 0);
+	return true;
+}
+static bool prep_soft_int(void) { ve_inject(VE_INTR(VE_SOFT_INTR, 0x30), 0, 2); return true; }
+static bool prep_soft_exc(void) { ve_inject(VE_INTR(VE_SOFT_EXC, 3), 0, 1); return true; }
+static bool prep_priv_soft(void) { ve_inject(VE_INTR(VE_PRIV_SOFT_EXC, 1), 0, 1); return true; }
+static bool no_basic56(void)
+{
+	if (rdmsr(MSR_IA32_VMX_BASIC) & BIT(56)) {
+		skip("", "IA32_VMX_BASIC[56]: hardware exceptions may be injected with or without error code");
+		return false;
+	}
+	return true;
+}
+static bool prep_ud_b56(void) { return no_basic56() && prep_ud(); }
+static bool prep_gp_b56(void) { return no_basic56() && prep_gp(); }
+static bool no_misc30(void)
+{
+	if (rdmsr(MSR_IA32_VMX_MISC) & BIT(30)) {
+		skip("", "IA32_VMX_MISC[30]: instruction length 0 allowed for software events");
+		return false;
+	}
+	return true;
+}
+static bool prep_soft_int_m30(void) { return no_misc30() && prep_soft_int(); }
+static bool prep_soft_exc_m30(void) { return no_misc30() && prep_soft_exc(); }
+/* "Other event" (type 7, pending MTF) needs the monitor trap flag; its vector is 0. */
+static bool prep_other(void)
+{
+	if (!vmx_require("", VMX_CTLS_PROC, VMX_PROC_MTF))
+		return false;
+	ve_inject(VE_INTR(VE_OTHER, 0), 0, 0);
+	return true;
+}
+/* Real mode (unrestricted guest): no error code, whatever the vector. */
+static bool prep_real_gp(void)
+{
+	if (!vmx_vcpu_set_mode(ve_vcpu, VMX_GUEST_REAL, (void *)vmcs_read(VMCS_GUEST_RIP))) {
+		skip("", "no unrestricted guest with EPT (IA32_VMX_PROCBASED_CTLS2[39], [33])");
+		return false;
+	}
+	ve_inject(VE_INTR(VE_HW_EXC, 13), 0, 0);
+	return true;
+}
+
+VE_CASE(check_intr_type_reserved, .prepare = prep_nmi, .field = VMCS_ENTRY_INTR_INFO,
+	.clear = 7u << 8, .set = VE_TYPE_RSVD << 8, .want = VE_FAIL_CTL, .base = EV_BASE)
+VE_CASE(check_intr_reserved_bits, .prepare = prep_nmi, .field = VMCS_ENTRY_INTR_INFO,
+	.set = BIT(12), .want = VE_FAIL_CTL, .base = EV_BASE)
+VE_CASE(check_intr_nmi_vector, .prepare = prep_nmi, .field = VMCS_ENTRY_INTR_INFO,
+	.clear = 0xff, .set = 3, .want = VE_FAIL_CTL, .base = EV_BASE)
+VE_CASE(check_intr_hw_exception_vector, .prepare = prep_ud, .field = VMCS_ENTRY_INTR_INFO,
+	.clear = 0xff, .set = 32, .want = VE_FAIL_CTL, .base = EV_BASE)
+VE_CASE(check_intr_other_vector, .prepare = prep_other, .field = VMCS_ENTRY_INTR_INFO,
+	.set = 1, .want = VE_FAIL_CTL, .base = VE_BASE(VMX_EXIT_MTF))
+VE_CASE(check_error_code_not_hw_exception, .prepare = prep_nmi, .field = VMCS_ENTRY_INTR_INFO,
+	.set = VMX_INTR_INFO_ERROR_VALID, .want = VE_FAIL_CTL, .base = EV_BASE)
+VE_CASE(check_error_code_vector_without, .prepare = prep_ud_b56, .field = VMCS_ENTRY_INTR_INFO,
+	.set = VMX_INTR_INFO_ERROR_VALID, .want = VE_FAIL_CTL, .base = EV_BASE)
+VE_CASE(check_error_code_missing, .prepare = prep_gp_b56, .field = VMCS_ENTRY_INTR_INFO,
+	.clear = VMX_INTR_INFO_ERROR_VALID, .want = VE_FAIL_CTL, .base = EV_BASE)
+VE_CASE(check_error_code_real_mode, .prepare = prep_real_gp, .field = VMCS_ENTRY_INTR_INFO,
+	.set = VMX_INTR_INFO_ERROR_VALID, .want = VE_FAIL_CTL, .base = EV_BASE)
+VE_CASE(check_error_code_bits_31_16, .prepare = prep_gp, .field = VMCS_ENTRY_EXCEPTION_ERROR,
+	.set = 0x10000, .want = VE_FAIL_CTL, .base = EV_BASE)
+VE_CASE(check_soft_int_length_zero, .prepare = prep_soft_int_m30, .field = VMCS_ENTRY_INSN_LEN,
+	.clear = 0xffffffff, .want = VE_FAIL_CTL, .base = EV_BASE)
+VE_CASE(check_soft_int_length_16, .prepare = prep_soft_int, .field = VMCS_ENTRY_INSN_LEN,
+	.clear = 0xffffffff, .set = 16, .want = VE_FAIL_CTL, .base = EV_BASE)
+VE_CASE(check_soft_exc_length_zero, .prepare = prep_soft_exc_m30, .field = VMCS_ENTRY_INSN_LEN,
+	.clear = 0xffffffff, .want = VE_FAIL_CTL, .base = EV_BASE)
+VE_CASE(check_priv_soft_length_16, .prepare = prep_priv_soft, .field = VMCS_ENTRY_INSN_LEN,
+	.clear = 0xffffffff, .set = 16, .want = VE_FAIL_CTL, .base = EV_BASE)
+
+static const struct check_entry checks[] = {
+	{ "pin.must_be_1", check_pin_must_be_1 },
+	{ "pin.must_be_0", check_pin_must_be_0 },
+	{ "proc.must_be_1", check_proc_must_be_1 },
+	{ "proc.must_be_0", check_proc_must_be_0 },
+	{ "proc2.must_be_1", check_proc2_must_be_1 },
+	{ "proc2.must_be_0", check_proc2_must_be_0 },
+	{ "exit.must_be_1", check_exit_must_be_1 },
+	{ "exit.must_be_0", check_exit_must_be_0 },
+	{ "entry.must_be_1", check_entry_must_be_1 },
+	{ "entry.must_be_0", check_entry_must_be_0 },
+	{ "cr3_target_count", check_cr3_target_count },
+	{ "io_bitmap_a.unaligned", check_io_a_unaligned },
+	{ "io_bitmap_a.maxphyaddr", check_io_a_maxphyaddr },
+	{ "io_bitmap_b.unaligned", check_io_b_unaligned },
+	{ "io_bitmap_b.maxphyaddr", check_io_b_maxphyaddr },
+	{ "msr_bitmap.unaligned", check_msr_bitmap_unaligned },
+	{ "msr_bitmap.maxphyaddr", check_msr_bitmap_maxphyaddr },
+	{ "tpr_shadow.vapic_unaligned", check_vapic_unaligned },
+	{ "tpr_shadow.vapic_maxphyaddr", check_vapic_maxphyaddr },
+	{ "tpr_shadow.threshold_reserved", check_tpr_threshold_reserved },
+	{ "tpr_shadow.threshold_above_vtpr", check_tpr_threshold_above_vtpr },
+	{ "tpr_shadow.threshold_equal_vtpr", check_tpr_threshold_equal_vtpr },
+	{ "tpr_shadow.x2apic_without", check_x2apic_without_tpr_shadow },
+	{ "tpr_shadow.regvirt_without", check_regvirt_without_tpr_shadow },
+	{ "vid.without_ext_intr_exit", check_vid_without_ext_intr_exit },
+	{ "apic_access.unaligned", check_apic_access_unaligned },
+	{ "apic_access.maxphyaddr", check_apic_access_maxphyaddr },
+	{ "apic_access.with_x2apic", check_x2apic_and_apic_access },
+	{ "nmi.vnmi_without_nmi_exit", check_vnmi_without_nmi_exit },
+	{ "nmi.window_without_vnmi", check_nmi_window_without_vnmi },
+	{ "vpid.zero", check_vpid_zero },
+	{ "eptp.memtype", check_eptp_memtype },
+	{ "eptp.walk_length", check_eptp_walk_length },
+	{ "eptp.ad_unsupported", check_eptp_ad_unsupported },
+	{ "eptp.reserved", check_eptp_reserved },
+	{ "eptp.maxphyaddr", check_eptp_maxphyaddr },
+	{ "unrestricted.without_ept", check_unrestricted_without_ept },
+	{ "preempt.save_without_timer", check_preempt_save_without_timer },
+	{ "msr_area.exit_store_unaligned", check_exit_store_unaligned },
+	{ "msr_area.exit_store_maxphyaddr", check_exit_store_maxphyaddr },
+	{ "msr_area.exit_load_unaligned", check_exit_load_unaligned },
+	{ "msr_area.exit_load_maxphyaddr", check_exit_load_maxphyaddr },
+	{ "msr_area.entry_load_unaligned", check_entry_load_unaligned },
+	{ "msr_area.entry_load_maxphyaddr", check_entry_load_maxphyaddr },
+	{ "msr_area.entry_load_straddle", check_entry_load_straddle },
+	{ "entry.smm", check_entry_to_smm },
+	{ "entry.dual_monitor", check_dual_monitor },
+	{ "inject.type_reserved", check_intr_type_reserved },
+	{ "inject.reserved_bits", check_intr_reserved_bits },
+	{ "inject.nmi_vector", check_intr_nmi_vector },
+	{ "inject.hw_exception_vector", check_intr_hw_exception_vector },
+	{ "inject.other_event_vector", check_intr_other_vector },
+	{ "inject.error_code.not_hw_exception", check_error_code_not_hw_exception },
+	{ "inject.error_code.vector_without", check_error_code_vector_without },
+	{ "inject.error_code.missing", check_error_code_missing },
+	{ "inject.error_code.real_mode", check_error_code_real_mode },
+	{ "inject.error_code.bits_31_16", check_error_code_bits_31_16 },
+	{ "inject.length.soft_int_zero", check_soft_int_length_zero },
+	{ "inject.length.soft_int_16", check_soft_int_length_16 },
+	{ "inject.length.soft_exc_zero", check_soft_exc_length_zero },
+	{ "inject.length.priv_soft_16", check_priv_soft_length_16 },
+};
+
+DEFINE_TEST("vmx_entry_ctls", checks, .setup = ve_setup);

@@ -1,0 +1,187 @@
+/*
+ * VM entry: checks on the host-state area (SDM Vol. 3C 27.2.2, "Checks on
+ * Host Control Registers, MSRs, and SSP"; 27.2.3, "Checks on Host Segment and
+ * Descriptor-Table Registers"; 27.2.4, "Checks Related to Address-Space
+ * Size").  A VMCS that breaks one of them makes VMLAUNCH fail with
+ * VMfailValid(8), "VM entry with invalid host-state field(s)" (31.4), and
+ * leaves the launch state alone.  The test's host is 64-bit: "host
+ * address-space size" is 1.
+ *
+ * Each entry starts from a VMCS that enters and reaches VMCALL (".valid"),
+ * breaks one rule (".fails") and checks the launch state (".launch_state");
+ * see lib/x86/vmx_entry_util.h.
+ */
+#include "msr.h"
+#include "processor.h"
+#include "test.h"
+#include "vmx_entry_util.h"
+
+/* ------------------------------------------------------------ CR0, CR4: fixed bits (27.2.2; A.7, A.8) */
+
+static uint32_t cur_field;
+static uint64_t cur_value;
+
+static void brk_value(void)
+{
+	vmcs_write(cur_field, cur_value);
+}
+
+/*
+ * Each bit of host CR0/CR4 that IA32_VMX_CRn_FIXED0 (must be 1) or FIXED1
+ * (must be 0) pins, set against it: VMfailValid(8).
+ */
+static void check_fixed(uint32_t field, uint32_t msr0, uint32_t msr1, bool must_be_1)
+{
+	uint64_t fixed0 = rdmsr(msr0), fixed1 = rdmsr(msr1), base;
+	struct ve_case c = { .brk = brk_value, .want = VE_FAIL_HOST };
+	unsigned n = 0;
+
+	if (!ve_usable() || !ve_run_valid(NULL, 0))
+		return;
+	base = vmcs_read(field);
+	for (unsigned bit = 0; bit < 64; bit++) {
+		if (must_be_1 ? !(fixed0 & BIT(bit)) : (fixed1 & BIT(bit)))
+			continue;
+		cur_field = field;
+		cur_value = must_be_1 ? base & ~BIT(bit) : base | BIT(bit);
+		report_prefix_push("bit%u", bit);
+		ve_run_broken(&c);
+		report_prefix_pop();
+		n++;
+	}
+	if (!n)
+		skip("", "MSR %#x pins no bit", must_be_1 ? msr0 : msr1);
+}
+
+static void check_cr0_fixed0(void)
+{
+	check_fixed(VMCS_HOST_CR0, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1, true);
+}
+static void check_cr0_fixed1(void)
+{
+	check_fixed(VMCS_HOST_CR0, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1, false);
+}
+static void check_cr4_fixed0(void)
+{
+	check_fixed(VMCS_HOST_CR4, MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1, true);
+}
+static void check_cr4_fixed1(void)
+{
+	check_fixed(VMCS_HOST_CR4, MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1, false);
+}
+
+/* CR3: no bit at or above MAXPHYADDR (below bit 52). */
+static void brk_cr3(void) { vmcs_update(VMCS_HOST_CR3, 0, ve_beyond_maxphyaddr()); }
+VE_CASE(check_cr3_maxphyaddr, .brk = brk_cr3, .want = VE_FAIL_HOST)
+
+/* IA32_SYSENTER_ESP/EIP canonical (27.2.2); FS, GS, GDTR, IDTR, TR bases canonical (27.2.3). */
+#define NONCANON(fn, f)                                                        \
+	VE_CASE(fn, .field = f, .clear = ~0ull, .set = VE_NONCANONICAL, .want = VE_FAIL_HOST)
+NONCANON(check_sysenter_esp, VMCS_HOST_SYSENTER_ESP)
+NONCANON(check_sysenter_eip, VMCS_HOST_SYSENTER_EIP)
+NONCANON(check_fs_base, VMCS_HOST_FS_BASE)
+NONCANON(check_gs_base, VMCS_HOST_GS_BASE)
+NONCANON(check_gdtr_base, VMCS_HOST_GDTR_BASE)
+NONCANON(check_idtr_base, VMCS_HOST_IDTR_BASE)
+NONCANON(check_tr_base, VMCS_HOST_TR_BASE)
+/* 64-bit host: RIP canonical (27.2.4). */
+NONCANON(check_rip, VMCS_HOST_RIP)
+
+/*
+ * IA32_EFER with "load IA32_EFER": reserved bits 0, LMA and LME each equal
+ * to "host address-space size" (27.2.2).
+ */
+static bool prep_efer(void)
+{
+	return vmx_require("", VMX_CTLS_EXIT, VMX_EXIT_LOAD_EFER);
+}
+VE_CASE(check_efer_reserved, .prepare = prep_efer, .field = VMCS_HOST_EFER, .set = BIT(2),
+	.want = VE_FAIL_HOST)
+VE_CASE(check_efer_lma, .prepare = prep_efer, .field = VMCS_HOST_EFER, .clear = EFER_LMA,
+	.want = VE_FAIL_HOST)
+VE_CASE(check_efer_lme, .prepare = prep_efer, .field = VMCS_HOST_EFER, .clear = EFER_LME,
+	.want = VE_FAIL_HOST)
+
+/* IA32_PAT with "load IA32_PAT": each byte 0, 1, 4, 5, 6 or 7 (27.2.2). */
+static bool prep_pat(void)
+{
+	return vmx_require("", VMX_CTLS_EXIT, VMX_EXIT_LOAD_PAT);
+}
+VE_CASE(check_pat_type2, .prepare = prep_pat, .field = VMCS_HOST_PAT, .clear = 0xff, .set = 2,
+	.want = VE_FAIL_HOST)
+VE_CASE(check_pat_type8, .prepare = prep_pat, .field = VMCS_HOST_PAT, .clear = 0xff00ull << 48,
+	.set = 0x08ull << 56, .want = VE_FAIL_HOST)
+
+/* ------------------------------------------------------------ selectors (27.2.3) */
+
+/* ES, CS, SS, DS, FS, GS, TR: RPL (bits 1:0) and TI (bit 2) are 0. */
+#define SEL_BITS(fn, f, bits) VE_CASE(fn, .field = f, .set = bits, .want = VE_FAIL_HOST)
+SEL_BITS(check_es_rpl, VMCS_HOST_ES_SEL, 1)
+SEL_BITS(check_cs_rpl, VMCS_HOST_CS_SEL, 3)
+SEL_BITS(check_ss_rpl, VMCS_HOST_SS_SEL, 2)
+SEL_BITS(check_ds_rpl, VMCS_HOST_DS_SEL, 1)
+SEL_BITS(check_fs_rpl, VMCS_HOST_FS_SEL, 1)
+SEL_BITS(check_gs_rpl, VMCS_HOST_GS_SEL, 3)
+SEL_BITS(check_tr_rpl, VMCS_HOST_TR_SEL, 1)
+SEL_BITS(check_cs_ti, VMCS_HOST_CS_SEL, 4)
+SEL_BITS(check_ds_ti, VMCS_HOST_DS_SEL, 4)
+SEL_BITS(check_tr_ti, VMCS_HOST_TR_SEL, 4)
+/* CS and TR are not 0000H. */
+VE_CASE(check_cs_null, .field = VMCS_HOST_CS_SEL, .clear = 0xffff, .want = VE_FAIL_HOST)
+VE_CASE(check_tr_null, .field = VMCS_HOST_TR_SEL, .clear = 0xffff, .want = VE_FAIL_HOST)
+/* SS may be 0000H when "host address-space size" is 1 (the rule is for a 32-bit host). */
+VE_CASE(run_ss_null_64bit, .field = VMCS_HOST_SS_SEL, .clear = 0xffff, .want = VE_ENTERS)
+static void check_ss_null_64bit(void)
+{
+	uint16_t ss = read_ss();
+
+	run_ss_null_64bit();
+	/* The exit loaded SS = 0: give L1 its stack segment back. */
+	asm volatile("mov %0, %%ss" : : "r"(ss));
+}
+
+/* ------------------------------------------------------------ address-space size (27.2.4) */
+
+/* In IA-32e mode (IA32_EFER.LMA = 1 in L1), "host address-space size" must be 1. */
+VE_CASE(check_addr_space_clear, .field = VMCS_EXIT_CONTROLS, .clear = VMX_EXIT_HOST_ADDR_SPACE,
+	.want = VE_FAIL_HOST)
+/* With "host address-space size" 1, CR4.PAE is 1. */
+VE_CASE(check_cr4_pae_clear, .field = VMCS_HOST_CR4, .clear = X86_CR4_PAE, .want = VE_FAIL_HOST)
+
+static const struct check_entry checks[] = {
+	{ "cr0.fixed0", check_cr0_fixed0 },
+	{ "cr0.fixed1", check_cr0_fixed1 },
+	{ "cr4.fixed0", check_cr4_fixed0 },
+	{ "cr4.fixed1", check_cr4_fixed1 },
+	{ "cr3.maxphyaddr", check_cr3_maxphyaddr },
+	{ "sysenter_esp.noncanonical", check_sysenter_esp },
+	{ "sysenter_eip.noncanonical", check_sysenter_eip },
+	{ "efer.reserved", check_efer_reserved },
+	{ "efer.lma_clear", check_efer_lma },
+	{ "efer.lme_clear", check_efer_lme },
+	{ "pat.type2", check_pat_type2 },
+	{ "pat.type8", check_pat_type8 },
+	{ "sel.es_rpl", check_es_rpl },
+	{ "sel.cs_rpl", check_cs_rpl },
+	{ "sel.ss_rpl", check_ss_rpl },
+	{ "sel.ds_rpl", check_ds_rpl },
+	{ "sel.fs_rpl", check_fs_rpl },
+	{ "sel.gs_rpl", check_gs_rpl },
+	{ "sel.tr_rpl", check_tr_rpl },
+	{ "sel.cs_ti", check_cs_ti },
+	{ "sel.ds_ti", check_ds_ti },
+	{ "sel.tr_ti", check_tr_ti },
+	{ "sel.cs_null", check_cs_null },
+	{ "sel.tr_null", check_tr_null },
+	{ "sel.ss_null_64bit", check_ss_null_64bit },
+	{ "base.fs_noncanonical", check_fs_base },
+	{ "base.gs_noncanonical", check_gs_base },
+	{ "base.gdtr_noncanonical", check_gdtr_base },
+	{ "base.idtr_noncanonical", check_idtr_base },
+	{ "base.tr_noncanonical", check_tr_base },
+	{ "addr_space.clear_in_ia32e", check_addr_space_clear },
+	{ "addr_space.cr4_pae_clear", check_cr4_pae_clear },
+	{ "addr_space.rip_noncanonical", check_rip },
+};
+
+DEFINE_TEST("vmx_entry_host", checks, .setup = ve_setup);
