@@ -93,3 +93,48 @@ uint64_t *ept_entry(struct pagetable *ept, uint64_t gpa, unsigned level)
 {
 	return pt_entry(ept, gpa, level);
 }
+
+uint64_t *ept_lookup(const struct pagetable *ept, uint64_t gpa, unsigned level)
+{
+	return pt_lookup(ept, gpa, level);
+}
+
+void ept_set_perms(uint64_t *entry, uint64_t rwx)
+{
+	*entry = (*entry & ~(uint64_t)EPT_RWX) | (rwx & EPT_RWX);
+}
+
+void ept_set_memtype(uint64_t *entry, unsigned mt)
+{
+	*entry = (*entry & ~EPT_MT_MASK) | ((uint64_t)(mt & 7) << EPT_MT_SHIFT);
+}
+
+uint64_t ept_reserved_bits(unsigned level, bool leaf)
+{
+	unsigned maxphy = vmx_maxphyaddr();
+	uint64_t mask = maxphy < 52 ? (BIT(52) - 1) & ~(BIT(maxphy) - 1) : 0;
+
+	if (level == 4)
+		return mask | 0xf8;
+	if (!leaf && level > 1)
+		return mask | 0x78;
+	if (level == 3)
+		return mask | ((BIT(30) - 1) & ~(BIT(12) - 1));
+	if (level == 2)
+		return mask | ((BIT(21) - 1) & ~(BIT(12) - 1));
+	return mask;
+}
+
+bool ept_invalidate(uint64_t eptp)
+{
+	uint64_t cap = ept_cap();
+	struct vmx_result r;
+
+	if (cap & VMX_EPT_INVEPT_SINGLE)
+		r = invept_checked(1, eptp, 0);
+	else if (cap & VMX_EPT_INVEPT_ALL)
+		r = invept_checked(2, 0, 0);
+	else
+		return false;
+	return r.outcome == VMX_SUCCEED;
+}

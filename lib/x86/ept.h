@@ -79,4 +79,38 @@ uint64_t ept_eptp(const struct pagetable *ept, bool ad);
 /** The entry at @level on the walk of @gpa, splitting larger leaves (pt_entry()). */
 uint64_t *ept_entry(struct pagetable *ept, uint64_t gpa, unsigned level);
 
+/*
+ * One entry at a time (for tests that break a chosen entry of a walk).  The
+ * level counts as in pagetable.h: 4 PML4E, 3 PDPTE, 2 PDE, 1 PTE.
+ */
+
+/** Memory types that are reserved in a leaf (SDM Vol. 3C 29.3.3.1: 2, 3 and 7). */
+#define EPT_MT_RSVD2		2
+#define EPT_MT_RSVD3		3
+#define EPT_MT_RSVD7		7
+
+/** The entry at exactly @level on the walk of @gpa, or NULL (pt_lookup(): nothing is split). */
+uint64_t *ept_lookup(const struct pagetable *ept, uint64_t gpa, unsigned level);
+
+/** Replaces the R/W/X bits (2:0) of @entry by @rwx. */
+void ept_set_perms(uint64_t *entry, uint64_t rwx);
+
+/** Replaces the memory type (bits 5:3) of the leaf @entry by @mt. */
+void ept_set_memtype(uint64_t *entry, unsigned mt);
+
+/**
+ * The bits of an entry at @level that are reserved (SDM Vol. 3C 29.3.2,
+ * Tables 29-1 to 29-6): 51:MAXPHYADDR everywhere; 7:3 in a PML4E; 6:3 in an
+ * entry that references a table; 29:12 of a 1 GiB leaf, 20:12 of a 2 MiB
+ * leaf (@leaf says which form a level-3/2 entry has).
+ */
+uint64_t ept_reserved_bits(unsigned level, bool leaf);
+
+/**
+ * Invalidates the mappings derived from @eptp (INVEPT single-context, or
+ * all-context when only that type exists).  @return false when the processor
+ * has neither type or INVEPT did not succeed.
+ */
+bool ept_invalidate(uint64_t eptp);
+
 #endif
