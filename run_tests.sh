@@ -382,7 +382,14 @@ emit_tap() {
 
 # The value of KEY in an hvt-verdict --summary file.
 summary_get() {
-	sed -n "s/^$1=//p" "$2" | head -n 1
+	local line
+	[[ -r "$2" ]] || return 1
+	while IFS= read -r line; do
+		if [[ "$line" == "$1="* ]]; then
+			printf '%s\n' "${line#"$1="}"
+			return 0
+		fi
+	done <"$2"
 }
 
 add_checks() {

@@ -192,7 +192,7 @@ _hv_qemu_available() {
 		HV_REASON="'$QEMU -accel help' failed with status $rc"
 		return 1
 	fi
-	if ! grep -qx "$(_hv_qemu_accel "$h")" <<<"$out"; then
+	if [[ $'\n'"$out"$'\n' != *$'\n'"$(_hv_qemu_accel "$h")"$'\n'* ]]; then
 		HV_REASON="'$QEMU' has no $(_hv_qemu_accel "$h") accelerator"
 		return 1
 	fi
@@ -216,8 +216,10 @@ _hv_qemu_version() {
 		uname -r
 		return
 	fi
-	_hv_memo "$QEMU" --version 2>/dev/null |
-		sed -n '1s/^QEMU emulator version \([0-9][0-9.]*\).*/\1/p'
+	local out
+	out=$(_hv_memo "$QEMU" --version 2>/dev/null)
+	[[ "$out" =~ ^QEMU\ emulator\ version\ ([0-9][0-9.]*) ]] && echo "${BASH_REMATCH[1]}"
+	return 0
 }
 
 _hv_qemu_features() {
@@ -415,8 +417,8 @@ hvt_version_ge() {
 
 # A fresh random nonce: 16 hex digits.
 hvt_nonce() {
-	od -An -N8 -tx1 /dev/urandom | tr -d ' \n'
-	echo
+	# SRANDOM (bash 5.1) comes from the kernel's random source.
+	printf '%08x%08x\n' "$SRANDOM" "$SRANDOM"
 }
 
 # Memory as in unittests.cfg (MiB, or a suffix M or G) to MiB; 1 if malformed.
@@ -445,7 +447,7 @@ hvt_seconds() {
 # at the newest.
 hvt_new_run_dir() {
 	local base dir n=0
-	base="logs/run-$(date +%Y%m%d-%H%M%S)-$$"
+	base="logs/run-$(printf '%(%Y%m%d-%H%M%S)T' -1)-$$"
 	dir=$base
 	while ! mkdir -p "$HVT_ROOT/logs" || ! mkdir "$HVT_ROOT/$dir" 2>/dev/null; do
 		n=$((n + 1))
@@ -466,8 +468,8 @@ hvt_symlink() {
 
 # Seconds from START to END ($EPOCHREALTIME values), two decimals.
 hvt_elapsed() {
-	local start=$1 end=$2
-	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f\n", e - s }'
+	local us=$(( ${2/./} - ${1/./} ))	# EPOCHREALTIME has six decimals
+	printf '%d.%02d\n' $((us / 1000000)) $((us % 1000000 / 10000))
 }
 
 # hvt_exclusions H TEST ERRATA_FILE: the guest command-line words ("-CHECK")
@@ -475,24 +477,28 @@ hvt_elapsed() {
 hvt_exclusions() {
 	local h=$1 test=$2 errata=$3
 	[[ -f "$errata" ]] || return 0
-	"$HVT_ROOT/build/host/hvt-verdict" --exclusions --errata "$errata" --hypervisor "$h" \
-		--hv-version "$(hv_version "$h")" --test "$test" | tr '\n' ' '
+	local words
+	mapfile -t words < <("$HVT_ROOT/build/host/hvt-verdict" --exclusions --errata "$errata" \
+		--hypervisor "$h" --hv-version "$(hv_version "$h")" --test "$test")
+	((${#words[@]})) && printf '%s ' "${words[@]}"
+	return 0
 }
 
 # _hv_memo BINARY ARG...: BINARY's output (stdout and stderr) and status for
-# ARG..., remembered in build/cache/ for as long as the binary file stays the
-# same (path, size, modification time).  Each QEMU start costs 20 ms, and
-# every run asks for the version and the accelerators again.
+# ARG..., remembered in build/cache/ while the memo is newer than the binary.
+# Each QEMU start costs 20 ms and every run asks for the version and the
+# accelerators again; the key and the freshness test use no extra process.
 _hv_memo() {
-	local bin=$1 path id key file out rc
+	local bin=$1 path key file out rc lines
 	shift
-	path=$(command -v "$bin") || { "$bin" "$@" </dev/null 2>&1; return; }
-	id=$(stat -L -c '%s.%Y' "$path" 2>/dev/null) || { "$bin" "$@" </dev/null 2>&1; return; }
-	key=$(printf '%s\n' "$path" "$id" "$@" | cksum | tr ' ' '-')
+	path=$(type -P "$bin") || { "$bin" "$@" </dev/null 2>&1; return; }
+	key="$path $*"
+	key=${key//[^A-Za-z0-9.+-]/_}
 	file=$HVT_ROOT/build/cache/memo-$key
-	if [[ -f "$file" ]]; then
-		tail -n +2 "$file"
-		return "$(head -n 1 "$file")"
+	if [[ -f "$file" && "$file" -nt "$path" ]]; then
+		mapfile -t lines <"$file"
+		printf '%s\n' "${lines[@]:1}"
+		return "${lines[0]}"
 	fi
 	out=$("$bin" "$@" </dev/null 2>&1)
 	rc=$?
