@@ -73,6 +73,8 @@ static const struct roundtrip_case roundtrips[] = {
 	{ MSR_ALWAYS("kernel_gs_base", MSR_KERNEL_GS_BASE), { 0xffff800012347000ull, 0x1000 } },
 	{ MSR_FEATURE("tsc_aux", MSR_TSC_AUX, RDTSCP), { 0x12345, 0xffffffff } },
 	{ MSR_FEATURE("pat", MSR_IA32_PAT, PAT), { 0x0001050406070400ull, 0x0007040600070406ull } },
+	/* DEBUGCTL.BTF (bit 1) on both vendors (SDM Vol. 3B 18.4.1; APM Vol. 2 13.1.1.6). */
+	{ MSR_ALWAYS("debugctl", MSR_IA32_DEBUGCTL), { 0x2, 0x0 } },
 };
 
 static void check_roundtrip(void)
