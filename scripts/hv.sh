@@ -380,10 +380,18 @@ hv_spawn() {
 	HV_PID=$!
 }
 
-# Stop a job of hv_spawn: SIG (default TERM) to its process group.
+# Stop a job of hv_spawn: SIG (default TERM) to its process group.  A
+# hypervisor that ignores TERM (Bochs does) gets KILL after two seconds, so
+# that nothing outlives the runner.
 hv_kill() {
-	local pid=$1 sig=${2:-TERM}
+	local pid=$1 sig=${2:-TERM} i
 	kill -s "$sig" -- "-$pid" 2>/dev/null || kill -s "$sig" "$pid" 2>/dev/null
+	[[ "$sig" == TERM ]] || return 0
+	for ((i = 0; i < 20; i++)); do
+		kill -0 -- "-$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -s KILL -- "-$pid" 2>/dev/null
 	return 0
 }
 

@@ -233,6 +233,26 @@ test_hang() {
 	finish "a hang under run_tests.sh: ERROR, no process left"
 }
 
+# A Bochs that ignores TERM must not outlive an x86/run that is told to stop.
+test_stubborn() {
+	local pids=$WORK/pids p left="" job
+	: >"$pids"
+	(cd "$TREE" && env HV=bochs BOCHS="$FAKE" FAKE_MODE=stubborn FAKE_PID_FILE="$pids" \
+		TIMEOUT=60 x86/run x86/boot.elf >"$out" 2>"$err") &
+	job=$!
+	sleep 1.5
+	pkill -TERM -f "x86/run x86/boot.elf" 2>/dev/null
+	wait "$job"
+	sleep 3
+	for p in $(cat "$pids"); do
+		alive "$p" && left+=" $p"
+	done
+	[[ -s "$pids" ]] || fail "the fake recorded no PID"
+	[[ -z "$left" ]] || fail "processes left behind:$left"
+	for p in $left; do kill -KILL "$p" 2>/dev/null; done
+	finish "a Bochs that ignores SIGTERM does not outlive a stopped x86/run"
+}
+
 test_crash() {
 	run env HV=bochs BOCHS="$FAKE" FAKE_MODE=crash x86/run x86/boot.elf
 	expect_rc 99
@@ -273,6 +293,7 @@ test_grub_cfg
 test_config
 test_hv_functions
 test_hang
+test_stubborn
 test_crash
 test_real
 echo "1..$n_tests"
