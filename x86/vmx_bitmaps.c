@@ -16,7 +16,6 @@
 #include "test.h"
 #include "vmx.h"
 
-static const char *vmx_missing;
 static struct vmx_vcpu *vcpu;
 static void *msr_bm;
 static struct vmx_io_bitmaps io_bm;
@@ -24,27 +23,11 @@ static uint8_t buf[64] __aligned(16);	/* string I/O operands */
 
 static void setup(void)
 {
-	if (!vmx_supported(&vmx_missing))
+	vcpu = vmx_test_setup();
+	if (!vcpu)
 		return;
-	vmx_enable();
-	vcpu = vmx_vcpu_create();
 	msr_bm = vmx_msr_bitmap_alloc(false);
 	io_bm = vmx_io_bitmaps_alloc(false);
-}
-
-static const char *exit_str(uint32_t r)
-{
-	static char b[96];
-	const char *n = vmx_exit_name(r);
-
-	if (r == VMX_EXIT_EXCEPTION)
-		snprintf(b, sizeof(b), "%u (EXCEPTION, interruption info %#lx)", r,
-			 vmcs_read(VMCS_EXIT_INTR_INFO));
-	else if (r == VMX_EXIT_VMFAIL)
-		snprintf(b, sizeof(b), "VMfail (error %u)", vcpu->entry.error);
-	else
-		snprintf(b, sizeof(b), "%#x (%s)", r, n ? n : "?");
-	return b;
 }
 
 static bool exits(uint32_t reason, void *at, unsigned len)
@@ -52,7 +35,7 @@ static bool exits(uint32_t reason, void *at, unsigned len)
 	uint32_t r = vmx_run(vcpu);
 
 	if (!check_msg(r == reason, "reason", "expected exit reason %u, got %s", reason,
-		       exit_str(r)))
+		       vmx_exit_str(vcpu, r)))
 		return false;
 	check_eq("rip", vmcs_read(VMCS_GUEST_RIP), (uint64_t)at);
 	check_eq("len", vmcs_read(VMCS_EXIT_INSN_LEN), len);
@@ -66,7 +49,7 @@ static bool runs(const char *name, void *end)
 
 	return check_msg(r == VMX_EXIT_VMCALL && rip == (uint64_t)end, name,
 			 "expected no exit before the VMCALL at %p, got %s at %#lx", end,
-			 exit_str(r), vmcs_read(VMCS_GUEST_RIP));
+			 vmx_exit_str(vcpu, r), vmcs_read(VMCS_GUEST_RIP));
 }
 
 VMX_L2_CODE(l2_rdmsr, "rdmsr");
@@ -80,10 +63,8 @@ VMX_L2_CODE(l2_wrmsr, "wrmsr");
  */
 static bool msr_prepare(void *code, uint32_t msr, uint32_t set_msr, unsigned how)
 {
-	if (vmx_missing) {
-		skip("", "%s", vmx_missing);
+	if (!vmx_require_vmx())
 		return false;
-	}
 	if (!vmx_require("", VMX_CTLS_PROC, VMX_PROC_MSR_BITMAPS))
 		return false;
 	vmx_vcpu_reset(vcpu, code);
@@ -244,7 +225,7 @@ static void check_msr_low_last_clear(void)
 	check_msg(r == VMX_EXIT_EXCEPTION &&
 		  (vmcs_read(VMCS_EXIT_INTR_INFO) & (VMX_INTR_INFO_VALID | 0xff)) ==
 			  (VMX_INTR_INFO_VALID | X86_VEC_GP), "",
-		  "expected #GP in L2 (exception exit), got %s", exit_str(r));
+		  "expected #GP in L2 (exception exit), got %s", vmx_exit_str(vcpu, r));
 }
 
 /* MSRs outside both ranges exit whatever the bitmap holds (26.1.3). */
@@ -344,10 +325,8 @@ VMX_L2_CODE(l2_outsb_fs, "outsb %fs:(%rsi), (%dx)");
  */
 static bool io_prepare(void *code, bool bitmaps, bool uncond, uint16_t set, unsigned count)
 {
-	if (vmx_missing) {
-		skip("", "%s", vmx_missing);
+	if (!vmx_require_vmx())
 		return false;
-	}
 	if (bitmaps && !vmx_require("", VMX_CTLS_PROC, VMX_PROC_IO_BITMAPS))
 		return false;
 	if (uncond && !vmx_require("", VMX_CTLS_PROC, VMX_PROC_UNCOND_IO_EXIT))

@@ -18,31 +18,14 @@
 #include "test.h"
 #include "vmx.h"
 
-static const char *vmx_missing;
 static struct vmx_vcpu *vcpu;
 static uint16_t lmsw_src;	/* memory operand of LMSW */
 
 static void setup(void)
 {
-	if (!vmx_supported(&vmx_missing))
+	vcpu = vmx_test_setup();
+	if (!vcpu)
 		return;
-	vmx_enable();
-	vcpu = vmx_vcpu_create();
-}
-
-static const char *exit_str(uint32_t r)
-{
-	static char buf[96];
-	const char *n = vmx_exit_name(r);
-
-	if (r == VMX_EXIT_EXCEPTION)
-		snprintf(buf, sizeof(buf), "%u (EXCEPTION, interruption info %#lx)", r,
-			 vmcs_read(VMCS_EXIT_INTR_INFO));
-	else if (r == VMX_EXIT_VMFAIL)
-		snprintf(buf, sizeof(buf), "VMfail (error %u)", vcpu->entry.error);
-	else
-		snprintf(buf, sizeof(buf), "%#x (%s)", r, n ? n : "?");
-	return buf;
 }
 
 static bool exits(uint32_t reason, void *at, unsigned len)
@@ -50,7 +33,7 @@ static bool exits(uint32_t reason, void *at, unsigned len)
 	uint32_t r = vmx_run(vcpu);
 
 	if (!check_msg(r == reason, "reason", "expected exit reason %u, got %s", reason,
-		       exit_str(r)))
+		       vmx_exit_str(vcpu, r)))
 		return false;
 	check_eq("rip", vmcs_read(VMCS_GUEST_RIP), (uint64_t)at);
 	check_eq("len", vmcs_read(VMCS_EXIT_INSN_LEN), len);
@@ -64,7 +47,7 @@ static bool runs(const char *name, void *end)
 
 	return check_msg(r == VMX_EXIT_VMCALL && rip == (uint64_t)end, name,
 			 "expected no exit before the VMCALL at %p, got %s at %#lx", end,
-			 exit_str(r), vmcs_read(VMCS_GUEST_RIP));
+			 vmx_exit_str(vcpu, r), vmcs_read(VMCS_GUEST_RIP));
 }
 
 static void check_qual(unsigned cr, unsigned type, unsigned gpr)
@@ -84,10 +67,8 @@ static void check_qual(unsigned cr, unsigned type, unsigned gpr)
 static bool prepare(void *code, unsigned cr, uint64_t mask, uint64_t shadow, uint64_t set,
 		    uint64_t clear)
 {
-	if (vmx_missing) {
-		skip("", "%s", vmx_missing);
+	if (!vmx_require_vmx())
 		return false;
-	}
 	vmx_vcpu_reset(vcpu, code);
 	if (cr == 0) {
 		vmcs_write(VMCS_CR0_GUEST_HOST_MASK, mask);

@@ -32,7 +32,6 @@
 #include "vmx.h"
 #include "vmx_event_util.h"
 
-static const char *vmx_missing;
 static struct vmx_vcpu *vcpu;
 static char rbuf[96];
 
@@ -46,18 +45,10 @@ static bool paging_ready;
 
 static void setup(void)
 {
-	if (!vmx_supported(&vmx_missing))
+	vcpu = vmx_test_setup();
+	if (!vcpu)
 		return;
-	vmx_enable();
-	vcpu = vmx_vcpu_create();
 	vmx_l2_idt_init();
-}
-
-static bool vmx_usable(void)
-{
-	if (vmx_missing)
-		skip("", "%s", vmx_missing);
-	return !vmx_missing;
 }
 
 static bool pf_pages(void)
@@ -213,7 +204,7 @@ static void run_exc(const struct exc_case *c)
 	struct vmx_l2_event ev;
 	uint32_t reason;
 
-	if (!vmx_usable() || ((c->flags & F_PF) && !pf_pages()))
+	if (!vmx_require_vmx() || ((c->flags & F_PF) && !pf_pages()))
 		return;
 
 	/* Only the exception's own bit: the others must not matter. */
@@ -308,7 +299,7 @@ static const struct pf_case pf_cases[] = {
 
 static void check_pf_filter(void)
 {
-	if (!vmx_usable() || !pf_pages())
+	if (!vmx_require_vmx() || !pf_pages())
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(pf_cases); i++) {
 		const struct pf_case *c = &pf_cases[i];
@@ -394,7 +385,7 @@ static void run_inj(const struct inj_case *c)
 	struct vmx_l2_event ev;
 	uint64_t want_rip = (uint64_t)l2_nops + (software_type(c->type) ? c->len : 0);
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	inject_prep(l2_nops, c->vector, c->type, c->error, c->len);
 	vmx_l2_event_read(vcpu, stack_top(), &ev);
@@ -449,7 +440,7 @@ static void check_inject_bad(void)
 {
 	uint64_t basic, misc;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	basic = rdmsr(MSR_IA32_VMX_BASIC);
 	misc = rdmsr(MSR_IA32_VMX_MISC);
@@ -496,7 +487,7 @@ static void check_inject_bad(void)
  */
 static void check_inject_other(void)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	expect_bad_ctl("vector_1", vmx_intr_info(1, VMX_INTR_OTHER, false), 0, 0,
 		       "type 7 (other event) has vector 0");
@@ -540,7 +531,7 @@ static void run_vec(const struct vec_case *c, bool reinject)
 	uint32_t reason, idt, want_err = c->vector * 8 + 2;
 	struct vmx_l2_event ev;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	if (c->from_l2) {
 		prep(l2_int62);

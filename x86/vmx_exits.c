@@ -19,38 +19,14 @@
 #include "test.h"
 #include "vmx.h"
 
-static const char *vmx_missing;
 static struct vmx_vcpu *vcpu;
 static char mem[64] __aligned(16);	/* memory operands of L2 */
 
 static void setup(void)
 {
-	if (!vmx_supported(&vmx_missing))
+	vcpu = vmx_test_setup();
+	if (!vcpu)
 		return;
-	vmx_enable();
-	vcpu = vmx_vcpu_create();
-}
-
-static bool vmx_usable(void)
-{
-	if (vmx_missing)
-		skip("", "%s", vmx_missing);
-	return !vmx_missing;
-}
-
-static const char *exit_str(uint32_t r)
-{
-	static char buf[96];
-	const char *n = vmx_exit_name(r);
-
-	if (r == VMX_EXIT_EXCEPTION)
-		snprintf(buf, sizeof(buf), "%u (EXCEPTION, interruption info %#lx)", r,
-			 vmcs_read(VMCS_EXIT_INTR_INFO));
-	else if (r == VMX_EXIT_VMFAIL)
-		snprintf(buf, sizeof(buf), "VMfail (error %u)", vcpu->entry.error);
-	else
-		snprintf(buf, sizeof(buf), "%#x (%s)", r, n ? n : "?");
-	return buf;
 }
 
 /*
@@ -63,7 +39,7 @@ static bool exits(uint32_t reason, void *at, unsigned len)
 	const char *n = vmx_exit_name(reason);
 
 	if (!check_msg(r == reason, "reason", "expected exit reason %u (%s), got %s", reason,
-		       n ? n : "?", exit_str(r)))
+		       n ? n : "?", vmx_exit_str(vcpu, r)))
 		return false;
 	check_eq("rip", vmcs_read(VMCS_GUEST_RIP), (uint64_t)at);
 	check_eq("len", vmcs_read(VMCS_EXIT_INSN_LEN), len);
@@ -78,13 +54,13 @@ static bool runs(const char *name, void *end)
 
 	return check_msg(r == VMX_EXIT_VMCALL && rip == (uint64_t)end, name,
 			 "expected no exit before the VMCALL at %p, got %s at %#lx", end,
-			 exit_str(r), vmcs_read(VMCS_GUEST_RIP));
+			 vmx_exit_str(vcpu, r), vmcs_read(VMCS_GUEST_RIP));
 }
 
 /* A fresh VMCS at @code with @set/@clear in control word @which; false (skipped) when unavailable. */
 static bool prepare(void *code, enum vmx_ctls which, uint32_t set, uint32_t clear)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return false;
 	vmx_vcpu_reset(vcpu, code);
 	if (!set && !clear)
@@ -258,7 +234,7 @@ static void check_rdtscp_disabled(void)
 	check_msg(r == VMX_EXIT_EXCEPTION &&
 		  (vmcs_read(VMCS_EXIT_INTR_INFO) & (VMX_INTR_INFO_VALID | 0xff)) ==
 			  (VMX_INTR_INFO_VALID | X86_VEC_UD), "",
-		  "expected an exception exit with #UD, got %s", exit_str(r));
+		  "expected an exception exit with #UD, got %s", vmx_exit_str(vcpu, r));
 }
 
 /* RDPMC exiting: reason 15. */
@@ -280,7 +256,7 @@ static void check_rdpmc_clear(void)
 		return;
 	r = vmx_run(vcpu);
 	check_msg(r == VMX_EXIT_VMCALL || r == VMX_EXIT_EXCEPTION, "",
-		  "expected RDPMC to run (or fault) in L2, got %s", exit_str(r));
+		  "expected RDPMC to run (or fault) in L2, got %s", vmx_exit_str(vcpu, r));
 }
 
 /* MONITOR exiting: reason 39. */
@@ -569,7 +545,7 @@ static void check_tpr_shadow_below_threshold(void)
 	vcpu->regs.rdx = 2;
 	r = vmx_run(vcpu);
 	if (check_msg(r == VMX_EXIT_TPR_BELOW_THRESHOLD, "reason",
-		      "expected exit reason 43, got %s", exit_str(r))) {
+		      "expected exit reason 43, got %s", vmx_exit_str(vcpu, r))) {
 		check_eq("rip", vmcs_read(VMCS_GUEST_RIP), (uint64_t)l2_mov_to_cr8_end);
 		check_eq("vtpr", vapic[0x80], 0x20);
 	}
@@ -637,7 +613,7 @@ VMX_L2_CODE(l2_rdseed_ax, "rdseed %ax");
 
 static bool prepare2(void *code, uint32_t set, uint32_t clear)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return false;
 	vmx_vcpu_reset(vcpu, code);
 	if (!vmx_require("", VMX_CTLS_PROC2, set | clear))

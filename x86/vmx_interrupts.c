@@ -30,22 +30,13 @@
 #define INJ_VECTOR	0x64
 #define TIMER_TICKS	20000
 
-static const char *vmx_missing;
 static struct vmx_vcpu *vcpu;
 
 static void setup(void)
 {
-	if (!vmx_supported(&vmx_missing))
+	vcpu = vmx_test_setup();
+	if (!vcpu)
 		return;
-	vmx_enable();
-	vcpu = vmx_vcpu_create();
-}
-
-static bool vmx_usable(void)
-{
-	if (vmx_missing)
-		skip("", "%s", vmx_missing);
-	return !vmx_missing;
 }
 
 static bool have_hlt_state(void)
@@ -120,7 +111,7 @@ static bool pend(uint8_t vector)
  */
 static void check_ext_ack(void)
 {
-	if (!vmx_usable() || !ext_setup(l2_nop, true) || !pend(EXT_VECTOR))
+	if (!vmx_require_vmx() || !ext_setup(l2_nop, true) || !pend(EXT_VECTOR))
 		return;
 	if (check_eq("reason", vmx_run(vcpu), VMX_EXIT_EXT_INTR)) {
 		check_eq("info", exit_info(), evt_info(EVT_EXT_INTR, EXT_VECTOR));
@@ -135,7 +126,7 @@ static void check_ext_ack(void)
 /* Without acknowledgement: info invalid, the interrupt still pending for L1 (28.2.2). */
 static void check_ext_noack(void)
 {
-	if (!vmx_usable() || !ext_setup(l2_nop, false) || !pend(EXT_VECTOR))
+	if (!vmx_require_vmx() || !ext_setup(l2_nop, false) || !pend(EXT_VECTOR))
 		return;
 	if (check_eq("reason", vmx_run(vcpu), VMX_EXIT_EXT_INTR)) {
 		check_msg(!(exit_info() & VMX_INTR_INFO_VALID), "info_invalid",
@@ -151,7 +142,7 @@ static void check_ext_l2_if_clear_exits(void)
 {
 	uint32_t reason;
 
-	if (!vmx_usable() || !ext_setup(l2_nop, true) || !pend(EXT_VECTOR))
+	if (!vmx_require_vmx() || !ext_setup(l2_nop, true) || !pend(EXT_VECTOR))
 		return;
 	vmcs_write(VMCS_GUEST_RFLAGS, X86_EFLAGS_FIXED);
 	reason = vmx_run(vcpu);
@@ -166,7 +157,7 @@ static void check_ext_timer(void)
 {
 	uint32_t reason;
 
-	if (!vmx_usable() || !ext_setup(l2_spin, true))
+	if (!vmx_require_vmx() || !ext_setup(l2_spin, true))
 		return;
 	apic_timer_oneshot(TIMER_VECTOR, TIMER_TICKS);
 	reason = vmx_run(vcpu);
@@ -187,7 +178,7 @@ static void check_ext_to_l2(void)
 {
 	uint32_t reason;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	prepare(l2_sti_nops);
 	l2_irq.eoi = true;
@@ -204,7 +195,7 @@ static void check_ext_to_l2(void)
 /* ... and stays pending while L2 has IF = 0. */
 static void check_ext_l2_if_clear(void)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	prepare(l2_nop);
 	if (!pend(EXT_VECTOR))
@@ -222,7 +213,7 @@ static void check_nmi_exit(void)
 {
 	uint64_t rip;
 
-	if (!vmx_usable() || !vmx_require("", VMX_CTLS_PIN, VMX_PIN_NMI_EXIT))
+	if (!vmx_require_vmx() || !vmx_require("", VMX_CTLS_PIN, VMX_PIN_NMI_EXIT))
 		return;
 	prepare(l2_self_nmi);
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PIN, VMX_PIN_NMI_EXIT, 0);
@@ -240,7 +231,7 @@ static void check_nmi_exit(void)
 /* Without NMI exiting the NMI goes through L2's IDT, vector 2. */
 static void check_nmi_to_l2(void)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	prepare(l2_self_nmi);
 	if (check_eq("reason", vmx_run(vcpu), VMX_EXIT_VMCALL))
@@ -265,7 +256,7 @@ static bool vnmi_setup(void *code)
  */
 static void check_vnmi_inject(void)
 {
-	if (!vmx_usable() || !vnmi_setup(l2_cpuid))
+	if (!vmx_require_vmx() || !vnmi_setup(l2_cpuid))
 		return;
 	l2_irq.vmcall = true;
 	vmcs_write(VMCS_ENTRY_INTR_INFO, evt_info(EVT_NMI, 2));
@@ -285,7 +276,7 @@ static void check_vnmi_inject(void)
 /* With virtual-NMI blocking loaded and no IRET the blocking is saved again at the exit. */
 static void check_vnmi_kept(void)
 {
-	if (!vmx_usable() || !vnmi_setup(l2_cpuid))
+	if (!vmx_require_vmx() || !vnmi_setup(l2_cpuid))
 		return;
 	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, INTR_BLOCK_NMI);
 	if (check_eq("reason", vmx_run(vcpu), VMX_EXIT_CPUID))
@@ -297,7 +288,7 @@ static void check_vnmi_kept(void)
 /* NMI-window exiting (26.7.6): an exit before the first instruction without virtual-NMI blocking ... */
 static void check_nmi_window_open(void)
 {
-	if (!vmx_usable() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_NMI_WINDOW_EXIT) ||
+	if (!vmx_require_vmx() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_NMI_WINDOW_EXIT) ||
 	    !vnmi_setup(l2_iret))
 		return;
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC, VMX_PROC_NMI_WINDOW_EXIT, 0);
@@ -308,7 +299,7 @@ static void check_nmi_window_open(void)
 /* ... and, with virtual-NMI blocking, right after the IRET that ends it. */
 static void check_nmi_window_iret(void)
 {
-	if (!vmx_usable() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_NMI_WINDOW_EXIT) ||
+	if (!vmx_require_vmx() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_NMI_WINDOW_EXIT) ||
 	    !vnmi_setup(l2_iret))
 		return;
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC, VMX_PROC_NMI_WINDOW_EXIT, 0);
@@ -333,7 +324,7 @@ static bool hlt_setup(void *code)
 /* An injected external interrupt wakes L2: the handler runs and returns to RIP (27.6.2... 27.7.4). */
 static void check_hlt_inject_intr(void)
 {
-	if (!vmx_usable() || !hlt_setup(l2_nop))
+	if (!vmx_require_vmx() || !hlt_setup(l2_nop))
 		return;
 	/* Injecting an external interrupt needs RFLAGS.IF = 1 (27.3.1.4). */
 	vmcs_write(VMCS_GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_IF);
@@ -349,7 +340,7 @@ static void check_hlt_inject_intr(void)
 
 static void check_hlt_inject_nmi(void)
 {
-	if (!vmx_usable() || !hlt_setup(l2_nop))
+	if (!vmx_require_vmx() || !hlt_setup(l2_nop))
 		return;
 	vmcs_write(VMCS_ENTRY_INTR_INFO, evt_info(EVT_NMI, 2));
 	if (check_eq("reason", vmx_run(vcpu), VMX_EXIT_VMCALL))
@@ -364,7 +355,7 @@ static void check_hlt_inject_ud(void)
 {
 	uint32_t reason;
 
-	if (!vmx_usable() || !hlt_setup(l2_nop))
+	if (!vmx_require_vmx() || !hlt_setup(l2_nop))
 		return;
 	vmcs_write(VMCS_ENTRY_INTR_INFO, evt_info(EVT_HW_EXC, X86_VEC_UD));
 	reason = vmx_run(vcpu);
@@ -382,7 +373,7 @@ static void hlt_extint(bool hlt_exiting)
 {
 	uint32_t reason;
 
-	if (!vmx_usable() || !have_hlt_state() || !ext_setup(l2_nop, true))
+	if (!vmx_require_vmx() || !have_hlt_state() || !ext_setup(l2_nop, true))
 		return;
 	if (hlt_exiting && !vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC, VMX_PROC_HLT_EXIT, 0)) {
 		vmx_require("", VMX_CTLS_PROC, VMX_PROC_HLT_EXIT);
@@ -421,7 +412,7 @@ static void check_hlt_intr_window(void)
 {
 	uint32_t reason, left;
 
-	if (!vmx_usable() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_INTR_WINDOW_EXIT) ||
+	if (!vmx_require_vmx() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_INTR_WINDOW_EXIT) ||
 	    !have_hlt_state() || !ext_setup(l2_nop, true))
 		return;
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC, VMX_PROC_INTR_WINDOW_EXIT, 0);
@@ -443,7 +434,7 @@ static void check_hlt_intr_window(void)
 /* The HLT instruction with HLT exiting: exit 12 at the HLT, nothing executed (26.1.3). */
 static void check_hlt_exiting_insn(void)
 {
-	if (!vmx_usable() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_HLT_EXIT))
+	if (!vmx_require_vmx() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_HLT_EXIT))
 		return;
 	prepare(l2_hlt);
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC, VMX_PROC_HLT_EXIT, 0);
@@ -462,7 +453,7 @@ static void check_hlt_insn_sleeps(void)
 {
 	uint32_t reason;
 
-	if (!vmx_usable() || !ext_setup(l2_hlt, true))
+	if (!vmx_require_vmx() || !ext_setup(l2_hlt, true))
 		return;
 	apic_timer_oneshot(TIMER_VECTOR, TIMER_TICKS);
 	reason = vmx_run(vcpu);
@@ -483,7 +474,7 @@ static void check_hlt_insn_wakes_l2(void)
 {
 	uint32_t reason;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	prepare(l2_sti_hlt);
 	l2_irq.eoi = true;

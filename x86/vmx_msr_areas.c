@@ -28,7 +28,6 @@
 
 #define MSR_IA32_SMM_MONITOR_CTL	0x9b
 
-static const char *vmx_missing;
 static struct vmx_vcpu *vcpu;
 static void *msr_bitmap;
 static char rbuf[96];
@@ -78,10 +77,9 @@ static struct msr_entry *area_entry, *area_store, *area_load, *l2_list;
 
 static void setup(void)
 {
-	if (!vmx_supported(&vmx_missing))
+	vcpu = vmx_test_setup();
+	if (!vcpu)
 		return;
-	vmx_enable();
-	vcpu = vmx_vcpu_create();
 	msr_bitmap = alloc_page();
 	area_entry = alloc_page();
 	area_store = alloc_page();
@@ -89,13 +87,6 @@ static void setup(void)
 	l2_list = alloc_page();
 	for (size_t i = 0; i < NMSRS; i++)
 		msrs[i].present = !rdmsr_checked(msrs[i].index, &msrs[i].l1).raised;
-}
-
-static bool vmx_usable(void)
-{
-	if (vmx_missing)
-		skip("", "%s", vmx_missing);
-	return !vmx_missing;
 }
 
 static void restore_l1_msrs(void)
@@ -150,7 +141,7 @@ static void check_entry_load(void)
 	uint32_t idx[NMSRS];
 	unsigned n = 0;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	prep(l2_rdmsrs);
 	for (size_t i = 0; i < NMSRS; i++)
@@ -182,7 +173,7 @@ static void check_exit_store(void)
 {
 	unsigned n = 0;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	prep(l2_wrmsrs);
 	for (size_t i = 0; i < NMSRS; i++)
@@ -213,7 +204,7 @@ static void check_exit_load(void)
 {
 	unsigned n = 0;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	prep(l2_rdmsrs);
 	vcpu->regs.rbx = 0;
@@ -241,7 +232,7 @@ static void check_exit_load(void)
  */
 static void check_order(void)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	prep(l2_wrmsrs);
 	l2_list[0] = (struct msr_entry){ MSR_LSTAR, 0, msrs[2].v[1] };
@@ -280,7 +271,7 @@ static void check_count_max(void)
 	unsigned n, pages;
 	struct msr_entry *a;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	n = 512 * (((rdmsr(MSR_IA32_VMX_MISC) >> 25) & 7) + 1);
 	pages = n * sizeof(struct msr_entry) / PAGE_SIZE;
@@ -321,7 +312,7 @@ static const struct addr_case addr_cases[] = {
  */
 static void check_addresses(void)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(addr_cases); i++) {
 		const struct addr_case *c = &addr_cases[i];
@@ -383,7 +374,7 @@ static void run_bad(const struct bad_case *c)
 	uint32_t r;
 	unsigned n = c->at + 1;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	if (c->needs_wrmsr_fault) {
 		uint64_t old = rdmsr(c->index);
@@ -417,7 +408,7 @@ _Static_assert(ARRAY_SIZE(bads) == 11, "one function per case");
 /* 28.7: a bad VM-exit MSR-load (or -store) entry is a VMX abort: the run would end. */
 static void check_exit_bad(void)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	skip("", "a bad VM-exit MSR-load/store entry causes a VMX abort (SDM Vol. 3C 28.7), "
 	     "which shuts the processor down: not tested");
@@ -443,7 +434,7 @@ static void check_pat(void)
 {
 	uint64_t l1 = rdmsr(MSR_IA32_PAT);
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	if (need("entry_load", VMX_CTLS_ENTRY, VMX_ENTRY_LOAD_PAT)) {
 		prep(l2_rdmsrs);
@@ -531,7 +522,7 @@ static void check_efer(void)
 {
 	uint64_t l1 = rdmsr(MSR_EFER), alt = l1 ^ EFER_SCE;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	if (need("entry_load", VMX_CTLS_ENTRY, VMX_ENTRY_LOAD_EFER)) {
 		prep(l2_rdmsrs);
@@ -613,7 +604,7 @@ static void check_debug(void)
 	bool btf, debugctl;
 	char *l2;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	debugctl = !rdmsr_checked(MSR_IA32_DEBUGCTL, &v).raised;
 	btf = debugctl && !wrmsr_checked(MSR_IA32_DEBUGCTL, DEBUGCTL_BTF).raised;

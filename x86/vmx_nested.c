@@ -21,7 +21,6 @@
 #include "test.h"
 #include "vmx.h"
 
-static const char *missing;
 static struct vmx_vcpu *vcpu;
 static uint64_t *scratch;
 static char rbuf[96];
@@ -30,18 +29,10 @@ static char rbuf[96];
 
 static void setup(void)
 {
-	if (!vmx_supported(&missing))
+	vcpu = vmx_test_setup();
+	if (!vcpu)
 		return;
-	vmx_enable();
-	vcpu = vmx_vcpu_create();
 	scratch = alloc_page();
-}
-
-static bool need_vmx(void)
-{
-	if (missing)
-		skip("", "%s", missing);
-	return !missing;
 }
 
 /* ------------------------------------------------------------ exits of VMX instructions */
@@ -206,7 +197,7 @@ static void insn_exit(const struct insn_case *c)
 
 static void check_exits(void)
 {
-	if (!need_vmx())
+	if (!vmx_require_vmx())
 		return;
 	for (unsigned i = 0; i < ARRAY_SIZE(insn_cases); i++)
 		insn_exit(&insn_cases[i]);
@@ -225,7 +216,7 @@ static void check_vmfunc_disabled(void)
 {
 	uint32_t reason;
 
-	if (!need_vmx())
+	if (!vmx_require_vmx())
 		return;
 	vmx_vcpu_reset(vcpu, l2_vmfunc);
 	reason = vmx_run(vcpu);
@@ -239,7 +230,7 @@ static void check_vmfunc_exit(void)
 {
 	uint32_t reason;
 
-	if (!need_vmx() || !vmx_require("", VMX_CTLS_PROC2, VMX_PROC2_VMFUNC))
+	if (!vmx_require_vmx() || !vmx_require("", VMX_CTLS_PROC2, VMX_PROC2_VMFUNC))
 		return;
 	vmx_vcpu_reset(vcpu, l2_vmfunc);
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC2, VMX_PROC2_VMFUNC, 0);
@@ -270,7 +261,7 @@ static void check_vmfunc_eptp(void)
 	const char *why;
 	uint32_t reason;
 
-	if (!need_vmx())
+	if (!vmx_require_vmx())
 		return;
 	if (!ept_supported(&why)) {
 		skip("", "%s", why);
@@ -326,7 +317,7 @@ static uint8_t *read_bitmap, *write_bitmap;
 
 static bool need_shadowing(void)
 {
-	return need_vmx() && vmx_require("", VMX_CTLS_PROC2, VMX_PROC2_VMCS_SHADOWING);
+	return vmx_require_vmx() && vmx_require("", VMX_CTLS_PROC2, VMX_PROC2_VMCS_SHADOWING);
 }
 
 static void bitmap_clear(uint8_t *bm, uint32_t field)

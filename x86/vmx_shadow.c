@@ -25,22 +25,13 @@
 
 #define SHADOW_VECTOR	0x61
 
-static const char *vmx_missing;
 static struct vmx_vcpu *vcpu;
 
 static void setup(void)
 {
-	if (!vmx_supported(&vmx_missing))
+	vcpu = vmx_test_setup();
+	if (!vcpu)
 		return;
-	vmx_enable();
-	vcpu = vmx_vcpu_create();
-}
-
-static bool vmx_usable(void)
-{
-	if (vmx_missing)
-		skip("", "%s", vmx_missing);
-	return !vmx_missing;
 }
 
 #define ENTRY_FAIL_GUEST ((uint32_t)(VMX_EXIT_ENTRY_FAILURE | VMX_EXIT_INVALID_GUEST_STATE))
@@ -75,7 +66,7 @@ static uint32_t intr_state(void)
 /* STI with IF = 0 then CPUID: the exit is inside the STI shadow (Table 25-3, 28.3.4). */
 static void check_exit_sti(void)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	prepare(l2_sti_cpuid);
 	check_eq("reason", vmx_run(vcpu), VMX_EXIT_CPUID);
@@ -88,7 +79,7 @@ static void check_exit_sti(void)
 /* MOV SS then CPUID: blocking by MOV SS at the exit. */
 static void check_exit_movss(void)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	prepare(l2_movss_cpuid);
 	check_eq("reason", vmx_run(vcpu), VMX_EXIT_CPUID);
@@ -112,7 +103,7 @@ static void check_exit_clear(const char *name, void *code, uint64_t rflags)
 
 static void check_exit_none(void)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	check_exit_clear("plain", l2_cpuid, X86_EFLAGS_FIXED);
 	check_exit_clear("after_sti_nop", l2_sti_nop_cpuid, X86_EFLAGS_FIXED);
@@ -141,26 +132,26 @@ static void check_entry_window(uint32_t blocking, uint64_t want_rip)
 
 static void check_entry_window_none(void)
 {
-	if (vmx_usable())
+	if (vmx_require_vmx())
 		check_entry_window(0, (uint64_t)l2_nops);
 }
 
 static void check_entry_window_sti(void)
 {
-	if (vmx_usable())
+	if (vmx_require_vmx())
 		check_entry_window(INTR_BLOCK_STI, (uint64_t)l2_nops_1);
 }
 
 static void check_entry_window_movss(void)
 {
-	if (vmx_usable())
+	if (vmx_require_vmx())
 		check_entry_window(INTR_BLOCK_MOV_SS, (uint64_t)l2_nops_1);
 }
 
 /* RFLAGS.IF = 0: no interrupt window at all; L2 runs to its VMCALL. */
 static void check_entry_window_if_clear(void)
 {
-	if (!vmx_usable() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_INTR_WINDOW_EXIT))
+	if (!vmx_require_vmx() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_INTR_WINDOW_EXIT))
 		return;
 	prepare(l2_nops);
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC, VMX_PROC_INTR_WINDOW_EXIT, 0);
@@ -176,7 +167,7 @@ static void check_entry_sti_extint(void)
 {
 	uint32_t reason;
 
-	if (!vmx_usable() || !vmx_require("", VMX_CTLS_PIN, VMX_PIN_EXT_INTR_EXIT))
+	if (!vmx_require_vmx() || !vmx_require("", VMX_CTLS_PIN, VMX_PIN_EXT_INTR_EXIT))
 		return;
 	prepare(l2_nops);
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PIN, VMX_PIN_EXT_INTR_EXIT, 0);
@@ -199,7 +190,7 @@ static void check_entry_sti_extint(void)
 /* STI in L2 with interrupt-window exiting: the exit comes after the instruction following STI. */
 static void check_l2_sti_window(void)
 {
-	if (!vmx_usable() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_INTR_WINDOW_EXIT))
+	if (!vmx_require_vmx() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_INTR_WINDOW_EXIT))
 		return;
 	prepare(l2_sti_nops);
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC, VMX_PROC_INTR_WINDOW_EXIT, 0);
@@ -212,7 +203,7 @@ static void check_l2_sti_window(void)
 /* STI; CLI: IF is 0 again when the shadow ends, so no interrupt window opens. */
 static void check_l2_sti_cli(void)
 {
-	if (!vmx_usable() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_INTR_WINDOW_EXIT))
+	if (!vmx_require_vmx() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_INTR_WINDOW_EXIT))
 		return;
 	prepare(l2_sti_cli);
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC, VMX_PROC_INTR_WINDOW_EXIT, 0);
@@ -224,7 +215,7 @@ static void check_l2_sti_delivery(void)
 {
 	uint32_t reason;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	prepare(l2_sti_nops);
 	l2_irq.eoi = true;
@@ -280,7 +271,7 @@ static void entry_fails(const char *what, const struct entry_case *c)
 
 static void check_ec_sti_if_clear(void)
 {
-	if (vmx_usable())
+	if (vmx_require_vmx())
 		entry_fails("blocking by STI with RFLAGS.IF = 0",
 			    &(struct entry_case){ .intr = INTR_BLOCK_STI });
 }
@@ -288,14 +279,14 @@ static void check_ec_sti_if_clear(void)
 /* Injecting an external interrupt needs RFLAGS.IF = 1 (27.3.1.4, "Checks on Guest RIP, RFLAGS"). */
 static void check_ec_extint_if_clear(void)
 {
-	if (vmx_usable())
+	if (vmx_require_vmx())
 		entry_fails("injected external interrupt with RFLAGS.IF = 0",
 			    &(struct entry_case){ .inject = evt_info(EVT_EXT_INTR, SHADOW_VECTOR) });
 }
 
 static void check_ec_sti_and_movss(void)
 {
-	if (vmx_usable())
+	if (vmx_require_vmx())
 		entry_fails("blocking by STI and by MOV SS together",
 			    &(struct entry_case){ .intr = INTR_BLOCK_STI | INTR_BLOCK_MOV_SS,
 						  .rflags = X86_EFLAGS_IF });
@@ -303,21 +294,21 @@ static void check_ec_sti_and_movss(void)
 
 static void check_ec_reserved(void)
 {
-	if (vmx_usable())
+	if (vmx_require_vmx())
 		entry_fails("interruptibility bit 5 (reserved) set",
 			    &(struct entry_case){ .intr = BIT(5) });
 }
 
 static void check_ec_smi_outside_smm(void)
 {
-	if (vmx_usable())
+	if (vmx_require_vmx())
 		entry_fails("blocking by SMI outside SMM",
 			    &(struct entry_case){ .intr = INTR_BLOCK_SMI });
 }
 
 static void check_ec_sti_extint(void)
 {
-	if (vmx_usable())
+	if (vmx_require_vmx())
 		entry_fails("blocking by STI with an injected external interrupt",
 			    &(struct entry_case){ .intr = INTR_BLOCK_STI, .rflags = X86_EFLAGS_IF,
 						  .inject = evt_info(EVT_EXT_INTR, SHADOW_VECTOR) });
@@ -325,7 +316,7 @@ static void check_ec_sti_extint(void)
 
 static void check_ec_movss_extint(void)
 {
-	if (vmx_usable())
+	if (vmx_require_vmx())
 		entry_fails("blocking by MOV SS with an injected external interrupt",
 			    &(struct entry_case){ .intr = INTR_BLOCK_MOV_SS, .rflags = X86_EFLAGS_IF,
 						  .inject = evt_info(EVT_EXT_INTR, SHADOW_VECTOR) });
@@ -333,7 +324,7 @@ static void check_ec_movss_extint(void)
 
 static void check_ec_movss_nmi(void)
 {
-	if (vmx_usable())
+	if (vmx_require_vmx())
 		entry_fails("blocking by MOV SS with an injected NMI",
 			    &(struct entry_case){ .intr = INTR_BLOCK_MOV_SS,
 						  .inject = evt_info(EVT_NMI, 2) });
@@ -349,7 +340,7 @@ static void check_ec_sti_nmi(void)
 {
 	uint32_t reason;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	reason = entry_try(&(struct entry_case){ .intr = INTR_BLOCK_STI, .rflags = X86_EFLAGS_IF,
 						 .inject = evt_info(EVT_NMI, 2) }, l2_nops);
@@ -364,7 +355,7 @@ static void check_ec_sti_nmi(void)
 /* Pending debug exceptions: bits 11:4, 13, 15 and 63:17 are reserved. */
 static void check_ec_pending_dbg_reserved(void)
 {
-	if (vmx_usable())
+	if (vmx_require_vmx())
 		entry_fails("pending debug exceptions bit 4 (reserved) set",
 			    &(struct entry_case){ .pending_dbg = BIT(4) });
 }
@@ -372,7 +363,7 @@ static void check_ec_pending_dbg_reserved(void)
 /* Virtual NMIs: virtual-NMI blocking and an injected NMI cannot go together. */
 static void check_ec_vnmi_blocked_nmi(void)
 {
-	if (!vmx_usable() || !vmx_require("", VMX_CTLS_PIN, VMX_PIN_NMI_EXIT | VMX_PIN_VIRTUAL_NMIS))
+	if (!vmx_require_vmx() || !vmx_require("", VMX_CTLS_PIN, VMX_PIN_NMI_EXIT | VMX_PIN_VIRTUAL_NMIS))
 		return;
 	entry_fails("virtual-NMI blocking with an injected NMI",
 		    &(struct entry_case){ .intr = INTR_BLOCK_NMI, .inject = evt_info(EVT_NMI, 2),
@@ -390,7 +381,7 @@ static bool have_hlt_state(void)
 /* An activity state other than active with blocking by STI or MOV SS fails. */
 static void check_ec_hlt_sti(void)
 {
-	if (vmx_usable() && have_hlt_state())
+	if (vmx_require_vmx() && have_hlt_state())
 		entry_fails("activity HLT with blocking by STI",
 			    &(struct entry_case){ .intr = INTR_BLOCK_STI, .rflags = X86_EFLAGS_IF,
 						  .activity = ACTIVITY_HLT });
@@ -398,7 +389,7 @@ static void check_ec_hlt_sti(void)
 
 static void check_ec_hlt_movss(void)
 {
-	if (vmx_usable() && have_hlt_state())
+	if (vmx_require_vmx() && have_hlt_state())
 		entry_fails("activity HLT with blocking by MOV SS",
 			    &(struct entry_case){ .intr = INTR_BLOCK_MOV_SS, .activity = ACTIVITY_HLT });
 }
@@ -406,7 +397,7 @@ static void check_ec_hlt_movss(void)
 /* Shadow with RFLAGS.TF = 1 (DEBUGCTL.BTF = 0): pending BS must be 1 ... */
 static void check_ec_tf_without_bs(void)
 {
-	if (vmx_usable())
+	if (vmx_require_vmx())
 		entry_fails("blocking by STI, RFLAGS.TF = 1, pending BS = 0",
 			    &(struct entry_case){ .intr = INTR_BLOCK_STI,
 						  .rflags = X86_EFLAGS_IF | X86_EFLAGS_TF });
@@ -415,7 +406,7 @@ static void check_ec_tf_without_bs(void)
 /* ... and 0 when RFLAGS.TF = 0. */
 static void check_ec_bs_without_tf(void)
 {
-	if (vmx_usable())
+	if (vmx_require_vmx())
 		entry_fails("blocking by STI, RFLAGS.TF = 0, pending BS = 1",
 			    &(struct entry_case){ .intr = INTR_BLOCK_STI, .rflags = X86_EFLAGS_IF,
 						  .pending_dbg = PENDING_DBG_BS });
@@ -426,7 +417,7 @@ static void check_ec_tf_with_bs(void)
 {
 	uint32_t reason;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	reason = entry_try(&(struct entry_case){ .intr = INTR_BLOCK_STI,
 						 .rflags = X86_EFLAGS_IF | X86_EFLAGS_TF,
@@ -442,7 +433,7 @@ static void check_nmi_window_movss(void)
 {
 	uint32_t pin = VMX_PIN_NMI_EXIT | VMX_PIN_VIRTUAL_NMIS;
 
-	if (!vmx_usable() || !vmx_require("", VMX_CTLS_PIN, pin) ||
+	if (!vmx_require_vmx() || !vmx_require("", VMX_CTLS_PIN, pin) ||
 	    !vmx_require("", VMX_CTLS_PROC, VMX_PROC_NMI_WINDOW_EXIT))
 		return;
 	prepare(l2_nops);
@@ -458,7 +449,7 @@ static void check_nmi_window_movss(void)
 /* Control: with TF = 1 and no shadow, #DB follows the first instruction. */
 static void check_tf_plain(void)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	prepare(l2_nops);
 	vmcs_write(VMCS_GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_TF);
@@ -473,7 +464,7 @@ static void check_tf_movss(void)
 {
 	uint64_t qual;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	prepare(l2_movss_nops);
 	vmcs_write(VMCS_GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_TF);
@@ -491,7 +482,7 @@ static void check_tf_movss_pending(void)
 {
 	uint64_t pend;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	prepare(l2_movss_cpuid);
 	vmcs_write(VMCS_GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_TF);
@@ -505,7 +496,7 @@ static void check_tf_movss_pending(void)
 /* STI does not hold debug exceptions: #DB right after STI. */
 static void check_tf_sti(void)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	prepare(l2_sti_tf);
 	vmcs_write(VMCS_GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_TF);

@@ -19,22 +19,13 @@
 
 #define INJ_VECTOR	0x65
 
-static const char *vmx_missing;
 static struct vmx_vcpu *vcpu;
 
 static void setup(void)
 {
-	if (!vmx_supported(&vmx_missing))
+	vcpu = vmx_test_setup();
+	if (!vcpu)
 		return;
-	vmx_enable();
-	vcpu = vmx_vcpu_create();
-}
-
-static bool vmx_usable(void)
-{
-	if (vmx_missing)
-		skip("", "%s", vmx_missing);
-	return !vmx_missing;
 }
 
 /* L2 counts loop iterations in R9; R8 = iterations before giving up (no hang). */
@@ -77,7 +68,7 @@ static bool timer_setup(void *code, uint32_t value, bool save)
 /* A value of 0: the exit comes before L2's first instruction (27.7.4). */
 static void check_timer_zero(void)
 {
-	if (!vmx_usable() || !timer_setup(l2_inc, 0, false))
+	if (!vmx_require_vmx() || !timer_setup(l2_inc, 0, false))
 		return;
 	if (!check_eq("reason", vmx_run(vcpu), VMX_EXIT_PREEMPTION_TIMER))
 		return;
@@ -113,7 +104,7 @@ static void check_timer_expires(void)
 	uint64_t rip;
 	uint32_t reason;
 
-	if (!vmx_usable() || !timer_setup(l2_count, base_value(), false))
+	if (!vmx_require_vmx() || !timer_setup(l2_count, base_value(), false))
 		return;
 	reason = vmx_run(vcpu);
 	if (!check_msg(reason == VMX_EXIT_PREEMPTION_TIMER, "reason",
@@ -133,7 +124,7 @@ static void check_timer_rate(void)
 	uint32_t v;
 	uint64_t tsc = 0, lo, hi;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	v = base_value();
 	if (!timed_count(v, &tsc)) {
@@ -154,7 +145,7 @@ static void check_timer_scales(void)
 {
 	uint64_t tsc, c1, c4;
 
-	if (!vmx_usable() || !vmx_require("", VMX_CTLS_PIN, VMX_PIN_PREEMPTION_TIMER))
+	if (!vmx_require_vmx() || !vmx_require("", VMX_CTLS_PIN, VMX_PIN_PREEMPTION_TIMER))
 		return;
 	c1 = timed_count(base_value(), &tsc);
 	c4 = timed_count(4 * base_value(), &tsc);
@@ -171,7 +162,7 @@ static void check_timer_save_early(void)
 {
 	uint32_t v = 1u << 28, saved;
 
-	if (!vmx_usable() || !timer_setup(l2_cpuid, v, true))
+	if (!vmx_require_vmx() || !timer_setup(l2_cpuid, v, true))
 		return;
 	if (!check_eq("reason", vmx_run(vcpu), VMX_EXIT_CPUID))
 		return;
@@ -183,7 +174,7 @@ static void check_timer_save_early(void)
 /* ... and 0 when the exit is the timer's. */
 static void check_timer_save_expired(void)
 {
-	if (!vmx_usable() || !timer_setup(l2_count, base_value(), true))
+	if (!vmx_require_vmx() || !timer_setup(l2_count, base_value(), true))
 		return;
 	if (check_eq("reason", vmx_run(vcpu), VMX_EXIT_PREEMPTION_TIMER))
 		check_eq("saved", vmcs_read(VMCS_PREEMPTION_TIMER), 0);
@@ -194,7 +185,7 @@ static void check_timer_nosave_field(void)
 {
 	uint32_t v = 1u << 28;
 
-	if (!vmx_usable() || !timer_setup(l2_cpuid, v, false))
+	if (!vmx_require_vmx() || !timer_setup(l2_cpuid, v, false))
 		return;
 	if (check_eq("reason", vmx_run(vcpu), VMX_EXIT_CPUID))
 		check_eq("field", vmcs_read(VMCS_PREEMPTION_TIMER), v);
@@ -210,7 +201,7 @@ static void timer_rounds(bool save)
 	unsigned cpuid_exits = 0;
 	uint32_t reason;
 
-	if (!vmx_usable() || !timer_setup(l2_rounds, base_value(), save))
+	if (!vmx_require_vmx() || !timer_setup(l2_rounds, base_value(), save))
 		return;
 	if (!calibrated) {
 		test_error("", "no calibration (timer.expires did not run or failed)");
@@ -244,7 +235,7 @@ static void check_timer_carry(void)
 /* The timer also ends the HLT activity state (26.5.1; 28.1: unblocked events wake). */
 static void check_timer_hlt(void)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	if (!(vmx_misc() & VMX_MISC_ACT_HLT)) {
 		skip("", "activity state HLT not supported (IA32_VMX_MISC[6])");
@@ -274,7 +265,7 @@ static void check_mtf_steps(void)
 	static const char *names[] = { "step1", "step2", "step3" };
 	uint64_t want[] = { (uint64_t)l2_steps_1, (uint64_t)l2_steps_2, (uint64_t)l2_steps_3 };
 
-	if (!vmx_usable() || !mtf_setup(l2_steps))
+	if (!vmx_require_vmx() || !mtf_setup(l2_steps))
 		return;
 	for (unsigned i = 0; i < 3; i++) {
 		uint32_t reason = vmx_run(vcpu);
@@ -290,7 +281,7 @@ static void check_mtf_steps(void)
 /* Without the control the same code runs to its VMCALL. */
 static void check_mtf_off(void)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	vmx_irq_vcpu_reset(vcpu, l2_steps);
 	check_eq("", vmx_run(vcpu), VMX_EXIT_VMCALL);
@@ -299,7 +290,7 @@ static void check_mtf_off(void)
 /* An instruction that exits by itself exits with its own reason, not MTF. */
 static void check_mtf_cpuid(void)
 {
-	if (!vmx_usable() || !mtf_setup(l2_cpuid))
+	if (!vmx_require_vmx() || !mtf_setup(l2_cpuid))
 		return;
 	check_eq("", vmx_run(vcpu), VMX_EXIT_CPUID);
 }
@@ -313,7 +304,7 @@ static void check_mtf_inject(void)
 {
 	uint64_t rsp, top;
 
-	if (!vmx_usable() || !mtf_setup(l2_inc))
+	if (!vmx_require_vmx() || !mtf_setup(l2_inc))
 		return;
 	top = vmcs_read(VMCS_GUEST_RSP);
 	vmcs_write(VMCS_GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_IF);
@@ -331,7 +322,7 @@ static void check_mtf_inject(void)
 /* An injected pending MTF VM exit (type 7, vector 0) exits before any instruction, MTF control 0 (27.6.2). */
 static void check_mtf_pending_injected(void)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	if (!vmx_ctls_supported(VMX_CTLS_PROC, VMX_PROC_MTF)) {
 		vmx_require("", VMX_CTLS_PROC, VMX_PROC_MTF);
@@ -348,7 +339,7 @@ static void check_mtf_pending_injected(void)
 /* HLT with MTF: the exit follows the HLT, in the HLT state (28.1: MTF exits are not blocked by HLT). */
 static void check_mtf_hlt(void)
 {
-	if (!vmx_usable() || !mtf_setup(l2_hlt))
+	if (!vmx_require_vmx() || !mtf_setup(l2_hlt))
 		return;
 	if (!check_eq("reason", vmx_run(vcpu), VMX_EXIT_MTF))
 		return;

@@ -20,24 +20,15 @@
 #include "test.h"
 #include "vmx.h"
 
-static const char *vmx_missing;
 static struct vmx_vcpu *vcpu;
 static void *msr_bitmap;
 
 static void setup(void)
 {
-	if (!vmx_supported(&vmx_missing))
+	vcpu = vmx_test_setup();
+	if (!vcpu)
 		return;
-	vmx_enable();
-	vcpu = vmx_vcpu_create();
 	msr_bitmap = alloc_page();
-}
-
-static bool vmx_usable(void)
-{
-	if (vmx_missing)
-		skip("", "%s", vmx_missing);
-	return !vmx_missing;
 }
 
 VMX_L2_CODE(l2_rdtsc, ".globl l2_rdtsc_insn\nl2_rdtsc_insn: rdtsc\n"
@@ -135,7 +126,7 @@ static const char *const offset_names[] = { "positive", "negative", "wrap" };
 /* 26.3: RDTSC/RDTSCP/RDMSR(IA32_TSC) return the TSC plus the TSC offset. */
 static void run_offset(enum reader rd)
 {
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	for (int k = 0; k < 3; k++) {
 		uint64_t off = offset_of(k);
@@ -158,7 +149,7 @@ static void check_rdtscp_aux(void)
 {
 	uint64_t old;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	if (!prep(RD_RDTSCP, "", true, 0))
 		return;
@@ -177,7 +168,7 @@ static void check_rdtscp_disabled(void)
 {
 	uint32_t r;
 
-	if (!vmx_usable())
+	if (!vmx_require_vmx())
 		return;
 	vmx_vcpu_reset(vcpu, l2_rdtscp);
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC2, 0, VMX_PROC2_RDTSCP);
@@ -209,7 +200,7 @@ static void check_rdtsc_exiting(void)
 	};
 	char name[48];
 
-	if (!vmx_usable() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_RDTSC_EXIT))
+	if (!vmx_require_vmx() || !vmx_require("", VMX_CTLS_PROC, VMX_PROC_RDTSC_EXIT))
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		uint32_t r;
@@ -254,7 +245,7 @@ static void run_scaling(enum reader rd)
 		{ "x0_5", 1ull << 47, 0 },
 	};
 
-	if (!vmx_usable() || !vmx_require("", VMX_CTLS_PROC2, VMX_PROC2_TSC_SCALING))
+	if (!vmx_require_vmx() || !vmx_require("", VMX_CTLS_PROC2, VMX_PROC2_TSC_SCALING))
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(m); i++) {
 		if (!prep(rd, m[i].name, true, m[i].off))

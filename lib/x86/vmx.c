@@ -943,3 +943,36 @@ struct vmx_insn_info vmx_exit_insn_info(void)
 {
 	return vmx_insn_info_decode(vmcs_read(VMCS_EXIT_INSN_INFO));
 }
+
+static const char *vmx_unusable = "vmx_test_setup() was not called";
+
+struct vmx_vcpu *vmx_test_setup(void)
+{
+	if (!vmx_supported(&vmx_unusable))
+		return NULL;
+	vmx_enable();
+	vmx_unusable = NULL;
+	return vmx_vcpu_create();
+}
+
+bool vmx_require_vmx(void)
+{
+	if (vmx_unusable)
+		skip("", "%s", vmx_unusable);
+	return !vmx_unusable;
+}
+
+const char *vmx_exit_str(const struct vmx_vcpu *vcpu, uint32_t reason)
+{
+	static char buf[96];
+	const char *name = vmx_exit_name(reason);
+
+	if (reason == VMX_EXIT_EXCEPTION)
+		snprintf(buf, sizeof(buf), "%u (EXCEPTION, interruption info %#lx)", reason,
+			 vmcs_read(VMCS_EXIT_INTR_INFO));
+	else if (reason == VMX_EXIT_VMFAIL)
+		snprintf(buf, sizeof(buf), "VMfail (error %u)", vcpu->entry.error);
+	else
+		snprintf(buf, sizeof(buf), "%#x (%s)", reason, name ? name : "?");
+	return buf;
+}

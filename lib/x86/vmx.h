@@ -436,6 +436,23 @@ enum vmx_guest_mode {
 struct vmx_vcpu *vmx_vcpu_create(void);
 
 /**
+ * For a test's setup: when the CPU offers VMX, enters VMX operation and
+ * creates a vCPU.  @return the vCPU, or NULL: then every vmx_require_vmx()
+ * records a skip naming why.
+ */
+struct vmx_vcpu *vmx_test_setup(void);
+
+/**
+ * For a check: true when vmx_test_setup() gave a vCPU; otherwise records a
+ * skip for the running check with the reason.
+ */
+bool vmx_require_vmx(void);
+
+/** An exit reason as text for failure details, with the interruption info of an
+ *  exception exit and the error of a VMfail (one static buffer). */
+const char *vmx_exit_str(const struct vmx_vcpu *vcpu, uint32_t reason);
+
+/**
  * VMCLEAR and VMPTRLD of @vcpu's VMCS (launch state clear, current), then a
  * VMCS that VM entry accepts: controls at their required settings plus
  * 64-bit host and guest, the save/load of EFER and PAT where allowed,
