@@ -43,57 +43,30 @@ enum { ES, CS, SS, DS, FS, GS, LDTR, TR };
 
 /* ------------------------------------------------------------ control registers, MSRs (27.3.1.1) */
 
-static uint32_t cur_field;
-static uint64_t cur_value;
-
-static void brk_value(void)
-{
-	vmcs_write(cur_field, cur_value);
-}
-
 /*
  * Guest CR0/CR4: each bit that IA32_VMX_CRn_FIXED0 (must be 1) or FIXED1
  * (must be 0) pins, set against it: entry failure 33.  PE and PG are exempt
  * with unrestricted guest, which is off here.
  */
-static void check_fixed(uint32_t field, uint32_t msr0, uint32_t msr1, bool must_be_1)
-{
-	uint64_t fixed0 = rdmsr(msr0), fixed1 = rdmsr(msr1), base;
-	struct ve_case c = { .brk = brk_value, GUEST_FAIL };
-	unsigned n = 0;
-
-	if (!ve_usable() || !ve_run_valid(NULL, 0))
-		return;
-	base = vmcs_read(field);
-	for (unsigned bit = 0; bit < 64; bit++) {
-		if (must_be_1 ? !(fixed0 & BIT(bit)) : (fixed1 & BIT(bit)))
-			continue;
-		cur_field = field;
-		cur_value = must_be_1 ? base & ~BIT(bit) : base | BIT(bit);
-		report_prefix_push("bit%u", bit);
-		ve_run_broken(&c);
-		report_prefix_pop();
-		n++;
-	}
-	if (!n)
-		skip("", "MSR %#x pins no bit", must_be_1 ? msr0 : msr1);
-}
-
 static void check_cr0_fixed0(void)
 {
-	check_fixed(VMCS_GUEST_CR0, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1, true);
+	ve_check_fixed_bits(VMCS_GUEST_CR0, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1, true,
+			    (struct ve_expect)VE_FAIL_GUEST);
 }
 static void check_cr0_fixed1(void)
 {
-	check_fixed(VMCS_GUEST_CR0, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1, false);
+	ve_check_fixed_bits(VMCS_GUEST_CR0, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1, false,
+			    (struct ve_expect)VE_FAIL_GUEST);
 }
 static void check_cr4_fixed0(void)
 {
-	check_fixed(VMCS_GUEST_CR4, MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1, true);
+	ve_check_fixed_bits(VMCS_GUEST_CR4, MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1, true,
+			    (struct ve_expect)VE_FAIL_GUEST);
 }
 static void check_cr4_fixed1(void)
 {
-	check_fixed(VMCS_GUEST_CR4, MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1, false);
+	ve_check_fixed_bits(VMCS_GUEST_CR4, MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1, false,
+			    (struct ve_expect)VE_FAIL_GUEST);
 }
 
 /* With unrestricted guest, CR0.PE may be 0, but CR0.PG = 1 still needs PE = 1. */

@@ -265,3 +265,29 @@ void *ve_page(unsigned n)
 		pages[n] = alloc_page();
 	return pages[n];
 }
+
+void ve_check_fixed_bits(uint32_t field, uint32_t fixed0_msr, uint32_t fixed1_msr,
+			 bool must_be_1, struct ve_expect want)
+{
+	uint64_t fixed0 = rdmsr(fixed0_msr), fixed1 = rdmsr(fixed1_msr);
+	unsigned n = 0;
+
+	if (!ve_usable() || !ve_run_valid(NULL, 0))
+		return;
+	for (unsigned bit = 0; bit < 64; bit++) {
+		struct ve_case c = { .field = field, .want = want };
+
+		if (must_be_1 ? !(fixed0 & BIT(bit)) : (fixed1 & BIT(bit)))
+			continue;
+		if (must_be_1)
+			c.clear = BIT(bit);
+		else
+			c.set = BIT(bit);
+		report_prefix_push("bit%u", bit);
+		ve_run_broken(&c);
+		report_prefix_pop();
+		n++;
+	}
+	if (!n)
+		skip("", "MSR %#x pins no bit", must_be_1 ? fixed0_msr : fixed1_msr);
+}

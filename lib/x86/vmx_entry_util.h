@@ -76,6 +76,14 @@ void ve_run_broken(const struct ve_case *c);
 /** Only the "valid" part. */
 bool ve_run_valid(bool (*prepare)(void), uint32_t base);
 
+/**
+ * Each bit of @field that @fixed0_msr (must be 1) or @fixed1_msr (must be 0)
+ * pins (IA32_VMX_CR0/CR4_FIXED0/1), set against it in turn: one case named
+ * bitN each, expecting @want.  Skips when the MSR pins no bit.
+ */
+void ve_check_fixed_bits(uint32_t field, uint32_t fixed0_msr, uint32_t fixed1_msr,
+			 bool must_be_1, struct ve_expect want);
+
 /** A memory write that the case's end undoes (MSR areas, region headers). */
 void ve_poke64(uint64_t *p, uint64_t v);
 void ve_poke32(uint32_t *p, uint32_t v);
