@@ -20,8 +20,8 @@ the line "N passed, N failed, N skipped".
   --hypervisor H[,H...]  qemu-tcg, qemu-kvm, bochs or all (default: qemu-kvm
                          when KVM works, else qemu-tcg; ACCEL=tcg|kvm is a
                          shorthand for qemu-tcg|qemu-kvm)
-  -g, --group GROUP      only tests of GROUP (repeatable, or comma-separated)
-  -j, --jobs N           run N tests at once (default: the number of CPUs)
+  -g, --group GROUP      only tests of GROUP (repeatable, or comma-separated; -gGROUP)
+  -j, --jobs N           run N tests at once (default: the number of CPUs; -jN)
   -t, --tap              TAP 13 on stdout; progress lines go to stderr
   -v, --verbose          show the console of every test that did not pass
   --list                 print the selected test names and exit

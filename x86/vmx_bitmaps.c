@@ -30,28 +30,6 @@ static void setup(void)
 	io_bm = vmx_io_bitmaps_alloc(false);
 }
 
-static bool exits(uint32_t reason, void *at, unsigned len)
-{
-	uint32_t r = vmx_run(vcpu);
-
-	if (!check_msg(r == reason, "reason", "expected exit reason %u, got %s", reason,
-		       vmx_exit_str(vcpu, r)))
-		return false;
-	check_eq("rip", vmcs_read(VMCS_GUEST_RIP), (uint64_t)at);
-	check_eq("len", vmcs_read(VMCS_EXIT_INSN_LEN), len);
-	return true;
-}
-
-static bool runs(const char *name, void *end)
-{
-	uint32_t r = vmx_run(vcpu);
-	uint64_t rip = r == VMX_EXIT_VMCALL ? vmcs_read(VMCS_GUEST_RIP) : 0;
-
-	return check_msg(r == VMX_EXIT_VMCALL && rip == (uint64_t)end, name,
-			 "expected no exit before the VMCALL at %p, got %s at %#lx", end,
-			 vmx_exit_str(vcpu, r), vmcs_read(VMCS_GUEST_RIP));
-}
-
 VMX_L2_CODE(l2_rdmsr, "rdmsr");
 VMX_L2_CODE(l2_wrmsr, "wrmsr");
 
@@ -83,7 +61,7 @@ static bool msr_prepare(void *code, uint32_t msr, uint32_t set_msr, unsigned how
 /* RDMSR/WRMSR exits with reason 31/32 at the instruction, ECX untouched in L2. */
 static void msr_exits(uint32_t msr, bool write)
 {
-	if (!exits(write ? VMX_EXIT_WRMSR : VMX_EXIT_RDMSR, write ? l2_wrmsr : l2_rdmsr, 2))
+	if (!vmx_check_exit(vcpu, write ? VMX_EXIT_WRMSR : VMX_EXIT_RDMSR, write ? l2_wrmsr : l2_rdmsr, 2))
 		return;
 	check_eq("ecx", vcpu->regs.rcx, msr);
 	if (!write)
@@ -105,7 +83,7 @@ static void msr_case(uint32_t msr, bool write, uint32_t set_msr, unsigned how, b
 	if (exit)
 		msr_exits(msr, write);
 	else
-		runs("", write ? l2_wrmsr_end : l2_rdmsr_end);
+		vmx_check_runs_to(vcpu, "", write ? l2_wrmsr_end : l2_rdmsr_end);
 }
 
 /* Low range, read half: a set bit makes RDMSR exit, the MSR's other bits do not. */
@@ -292,14 +270,14 @@ static void check_msr_passthrough_values(void)
 	if (!msr_prepare(l2_rdmsr, MSR_IA32_SYSENTER_ESP, 0, 0))
 		return;
 	vmcs_write(VMCS_GUEST_SYSENTER_ESP, 0xffff800012345678ull);
-	if (runs("read", l2_rdmsr_end))
+	if (vmx_check_runs_to(vcpu, "read", l2_rdmsr_end))
 		check_eq("read.value", (vcpu->regs.rdx << 32) | (uint32_t)vcpu->regs.rax,
 			 0xffff800012345678ull);
 	if (!msr_prepare(l2_wrmsr, MSR_IA32_SYSENTER_ESP, 0, 0))
 		return;
 	vcpu->regs.rax = 0x9abc0000;
 	vcpu->regs.rdx = 0xffff8000;
-	if (runs("write", l2_wrmsr_end))
+	if (vmx_check_runs_to(vcpu, "write", l2_wrmsr_end))
 		check_eq("write.value", vmcs_read(VMCS_GUEST_SYSENTER_ESP), 0xffff80009abc0000ull);
 }
 
@@ -364,21 +342,21 @@ static void io_qual(unsigned size, bool in, bool string, bool rep, bool imm, uin
 static void check_io_a_set(void)
 {
 	if (io_prepare(l2_outb_imm, true, false, 0x80, 1) &&
-	    exits(VMX_EXIT_IO, l2_outb_imm, 2))
+	    vmx_check_exit(vcpu, VMX_EXIT_IO, l2_outb_imm, 2))
 		io_qual(1, false, false, false, true, 0x80);
 }
 
 static void check_io_a_in(void)
 {
 	if (io_prepare(l2_inb_imm, true, false, 0x80, 1) &&
-	    exits(VMX_EXIT_IO, l2_inb_imm, 2))
+	    vmx_check_exit(vcpu, VMX_EXIT_IO, l2_inb_imm, 2))
 		io_qual(1, true, false, false, true, 0x80);
 }
 
 static void check_io_a_clear(void)
 {
 	if (io_prepare(l2_outb_imm, true, false, 0x81, 1))
-		runs("", l2_outb_imm_end);
+		vmx_check_runs_to(vcpu, "", l2_outb_imm_end);
 }
 
 /* Bitmap B: port 8080h, DX operand encoding. */
@@ -387,7 +365,7 @@ static void check_io_b_set(void)
 	if (!io_prepare(l2_outb_dx, true, false, 0x8080, 1))
 		return;
 	vcpu->regs.rdx = 0x8080;
-	if (exits(VMX_EXIT_IO, l2_outb_dx, 1))
+	if (vmx_check_exit(vcpu, VMX_EXIT_IO, l2_outb_dx, 1))
 		io_qual(1, false, false, false, false, 0x8080);
 }
 
@@ -397,7 +375,7 @@ static void check_io_b_not_a(void)
 	if (!io_prepare(l2_outb_dx, true, false, 0x8080, 1))
 		return;
 	vcpu->regs.rdx = 0x80;
-	runs("", l2_outb_dx_end);
+	vmx_check_runs_to(vcpu, "", l2_outb_dx_end);
 }
 
 static void check_io_b_clear(void)
@@ -405,7 +383,7 @@ static void check_io_b_clear(void)
 	if (!io_prepare(l2_inw_dx, true, false, 0x80, 1))
 		return;
 	vcpu->regs.rdx = 0x8080;
-	runs("", l2_inw_dx_end);
+	vmx_check_runs_to(vcpu, "", l2_inw_dx_end);
 }
 
 /* Last port of B (FFFFh) with its bit set. */
@@ -414,7 +392,7 @@ static void check_io_b_last(void)
 	if (!io_prepare(l2_outb_dx, true, false, 0xffff, 1))
 		return;
 	vcpu->regs.rdx = 0xffff;
-	if (exits(VMX_EXIT_IO, l2_outb_dx, 1))
+	if (vmx_check_exit(vcpu, VMX_EXIT_IO, l2_outb_dx, 1))
 		io_qual(1, false, false, false, false, 0xffff);
 }
 
@@ -424,14 +402,14 @@ static void check_io_word_second_byte(void)
 	if (!io_prepare(l2_outw_dx, true, false, 0x81, 1))
 		return;
 	vcpu->regs.rdx = 0x80;
-	if (exits(VMX_EXIT_IO, l2_outw_dx, 2))
+	if (vmx_check_exit(vcpu, VMX_EXIT_IO, l2_outw_dx, 2))
 		io_qual(2, false, false, false, false, 0x80);
 }
 
 static void check_io_dword_fourth_byte(void)
 {
 	if (io_prepare(l2_outl_imm, true, false, 0x83, 1) &&
-	    exits(VMX_EXIT_IO, l2_outl_imm, 2))
+	    vmx_check_exit(vcpu, VMX_EXIT_IO, l2_outl_imm, 2))
 		io_qual(4, false, false, false, true, 0x80);
 }
 
@@ -439,7 +417,7 @@ static void check_io_dword_fourth_byte(void)
 static void check_io_dword_beyond(void)
 {
 	if (io_prepare(l2_outl_imm, true, false, 0x84, 1))
-		runs("", l2_outl_imm_end);
+		vmx_check_runs_to(vcpu, "", l2_outl_imm_end);
 }
 
 /* An access across the A/B boundary (7FFFh-8000h) exits on the bit of 8000h in B. */
@@ -448,7 +426,7 @@ static void check_io_cross_ab(void)
 	if (!io_prepare(l2_inw_dx, true, false, 0x8000, 1))
 		return;
 	vcpu->regs.rdx = 0x7fff;
-	if (exits(VMX_EXIT_IO, l2_inw_dx, 2))
+	if (vmx_check_exit(vcpu, VMX_EXIT_IO, l2_inw_dx, 2))
 		io_qual(2, true, false, false, false, 0x7fff);
 }
 
@@ -458,7 +436,7 @@ static void check_io_wrap_word(void)
 	if (!io_prepare(l2_inw_dx, true, false, 0x1000, 1))
 		return;
 	vcpu->regs.rdx = 0xffff;
-	if (exits(VMX_EXIT_IO, l2_inw_dx, 2))
+	if (vmx_check_exit(vcpu, VMX_EXIT_IO, l2_inw_dx, 2))
 		io_qual(2, true, false, false, false, 0xffff);
 }
 
@@ -467,14 +445,14 @@ static void check_io_wrap_dword(void)
 	if (!io_prepare(l2_inl_dx, true, false, 0x1000, 1))
 		return;
 	vcpu->regs.rdx = 0xfffe;
-	if (exits(VMX_EXIT_IO, l2_inl_dx, 1))
+	if (vmx_check_exit(vcpu, VMX_EXIT_IO, l2_inl_dx, 1))
 		io_qual(4, true, false, false, false, 0xfffe);
 }
 
 /* Unconditional I/O exiting with "use I/O bitmaps" = 0: every I/O instruction exits. */
 static void check_io_uncond(void)
 {
-	if (io_prepare(l2_outb_imm, false, true, 0, 0) && exits(VMX_EXIT_IO, l2_outb_imm, 2))
+	if (io_prepare(l2_outb_imm, false, true, 0, 0) && vmx_check_exit(vcpu, VMX_EXIT_IO, l2_outb_imm, 2))
 		io_qual(1, false, false, false, true, 0x80);
 }
 
@@ -482,14 +460,14 @@ static void check_io_uncond(void)
 static void check_io_bitmaps_precedence(void)
 {
 	if (io_prepare(l2_outb_imm, true, true, 0, 0))
-		runs("", l2_outb_imm_end);
+		vmx_check_runs_to(vcpu, "", l2_outb_imm_end);
 }
 
 /* Neither control: I/O runs in L2. */
 static void check_io_no_exiting(void)
 {
 	if (io_prepare(l2_inb_imm, false, false, 0, 0))
-		runs("", l2_inb_imm_end);
+		vmx_check_runs_to(vcpu, "", l2_inb_imm_end);
 }
 
 /*
@@ -519,7 +497,7 @@ static void check_io_outsb(void)
 		return;
 	vcpu->regs.rdx = 0x80;
 	vcpu->regs.rsi = (uint64_t)buf + 3;
-	if (!exits(VMX_EXIT_IO, l2_outsb, 1))
+	if (!vmx_check_exit(vcpu, VMX_EXIT_IO, l2_outsb, 1))
 		return;
 	io_qual(1, false, true, false, false, 0x80);
 	check_eq("linear_addr", vmcs_read(VMCS_GUEST_LINEAR_ADDR), (uint64_t)buf + 3);
@@ -532,7 +510,7 @@ static void check_io_rep_outsb(void)
 		return;
 	vcpu->regs.rdx = 0x8081;
 	vcpu->regs.rcx = 5;
-	if (!exits(VMX_EXIT_IO, l2_rep_outsb, 2))
+	if (!vmx_check_exit(vcpu, VMX_EXIT_IO, l2_rep_outsb, 2))
 		return;
 	io_qual(1, false, true, true, false, 0x8081);
 	check_eq("linear_addr", vmcs_read(VMCS_GUEST_LINEAR_ADDR), (uint64_t)buf);
@@ -545,7 +523,7 @@ static void check_io_insw(void)
 		return;
 	vcpu->regs.rdx = 0x80;
 	vcpu->regs.rdi = (uint64_t)buf + 8;
-	if (!exits(VMX_EXIT_IO, l2_insw, 2))
+	if (!vmx_check_exit(vcpu, VMX_EXIT_IO, l2_insw, 2))
 		return;
 	io_qual(2, true, true, false, false, 0x80);
 	check_eq("linear_addr", vmcs_read(VMCS_GUEST_LINEAR_ADDR), (uint64_t)buf + 8);
@@ -559,7 +537,7 @@ static void check_io_rep_insl(void)
 		return;
 	vcpu->regs.rdx = 0x9000;
 	vcpu->regs.rcx = 2;
-	if (!exits(VMX_EXIT_IO, l2_rep_insl, 2))
+	if (!vmx_check_exit(vcpu, VMX_EXIT_IO, l2_rep_insl, 2))
 		return;
 	io_qual(4, true, true, true, false, 0x9000);
 	check_eq("linear_addr", vmcs_read(VMCS_GUEST_LINEAR_ADDR), (uint64_t)buf);
@@ -576,7 +554,7 @@ static void check_io_outsb_addr32(void)
 	}
 	vcpu->regs.rdx = 0x80;
 	vcpu->regs.rsi = (uint64_t)buf | 0xabcd00000000ull;	/* bits 63:32 ignored */
-	if (!exits(VMX_EXIT_IO, l2_outsb_addr32, 2))
+	if (!vmx_check_exit(vcpu, VMX_EXIT_IO, l2_outsb_addr32, 2))
 		return;
 	io_qual(1, false, true, false, false, 0x80);
 	check_eq("linear_addr", vmcs_read(VMCS_GUEST_LINEAR_ADDR), (uint64_t)buf);
@@ -590,7 +568,7 @@ static void check_io_outsb_fs(void)
 		return;
 	vmcs_write(VMCS_GUEST_FS_BASE, 0x100000);
 	vcpu->regs.rdx = 0x80;
-	if (!exits(VMX_EXIT_IO, l2_outsb_fs, 2))
+	if (!vmx_check_exit(vcpu, VMX_EXIT_IO, l2_outsb_fs, 2))
 		return;
 	check_eq("linear_addr", vmcs_read(VMCS_GUEST_LINEAR_ADDR), (uint64_t)buf + 0x100000);
 	io_string_info(2, VMX_SEG_FS);
@@ -603,7 +581,7 @@ static void check_io_outsb_clear(void)
 		return;
 	vcpu->regs.rdx = 0x80;
 	vcpu->regs.rcx = 3;
-	if (runs("", l2_rep_outsb_end)) {
+	if (vmx_check_runs_to(vcpu, "", l2_rep_outsb_end)) {
 		check_eq("rsi", vcpu->regs.rsi, (uint64_t)buf + 3);
 		check_eq("rcx", vcpu->regs.rcx, 0);
 	}

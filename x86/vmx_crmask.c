@@ -28,28 +28,6 @@ static void setup(void)
 		return;
 }
 
-static bool exits(uint32_t reason, void *at, unsigned len)
-{
-	uint32_t r = vmx_run(vcpu);
-
-	if (!check_msg(r == reason, "reason", "expected exit reason %u, got %s", reason,
-		       vmx_exit_str(vcpu, r)))
-		return false;
-	check_eq("rip", vmcs_read(VMCS_GUEST_RIP), (uint64_t)at);
-	check_eq("len", vmcs_read(VMCS_EXIT_INSN_LEN), len);
-	return true;
-}
-
-static bool runs(const char *name, void *end)
-{
-	uint32_t r = vmx_run(vcpu);
-	uint64_t rip = r == VMX_EXIT_VMCALL ? vmcs_read(VMCS_GUEST_RIP) : 0;
-
-	return check_msg(r == VMX_EXIT_VMCALL && rip == (uint64_t)end, name,
-			 "expected no exit before the VMCALL at %p, got %s at %#lx", end,
-			 vmx_exit_str(vcpu, r), vmcs_read(VMCS_GUEST_RIP));
-}
-
 static void check_qual(unsigned cr, unsigned type, unsigned gpr)
 {
 	uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
@@ -115,7 +93,7 @@ static void check_cr0_read(void)
 		return;
 	vmcs_update(VMCS_GUEST_CR0, 0, X86_CR0_MP);
 	want = (guest_cr0() & ~mask) | shadow;
-	if (!runs("", l2_read_cr0_end))
+	if (!vmx_check_runs_to(vcpu, "", l2_read_cr0_end))
 		return;
 	check_eq("owned", vcpu->regs.rax & mask, shadow);
 	check_eq("unowned", vcpu->regs.rax & ~mask, want & ~mask);
@@ -128,7 +106,7 @@ static void check_cr0_read_all_owned(void)
 
 	if (!prepare(l2_read_cr0, 0, ~0ull, shadow, 0, 0))
 		return;
-	if (runs("", l2_read_cr0_end))
+	if (vmx_check_runs_to(vcpu, "", l2_read_cr0_end))
 		check_eq("value", vcpu->regs.rax, shadow);
 }
 
@@ -137,7 +115,7 @@ static void check_cr0_read_none_owned(void)
 {
 	if (!prepare(l2_read_cr0, 0, 0, ~0ull, 0, 0))
 		return;
-	if (runs("", l2_read_cr0_end))
+	if (vmx_check_runs_to(vcpu, "", l2_read_cr0_end))
 		check_eq("value", vcpu->regs.rax, guest_cr0());
 }
 
@@ -146,7 +124,7 @@ static void check_cr4_read_vmxe(void)
 {
 	if (!prepare(l2_read_cr4, 4, X86_CR4_VMXE, 0, 0, 0))
 		return;
-	if (!runs("", l2_read_cr4_end))
+	if (!vmx_check_runs_to(vcpu, "", l2_read_cr4_end))
 		return;
 	check_eq("vmxe", vcpu->regs.rax & X86_CR4_VMXE, 0);
 	check_eq("unowned", vcpu->regs.rax & ~X86_CR4_VMXE, guest_cr4() & ~X86_CR4_VMXE);
@@ -158,7 +136,7 @@ static void check_cr4_read_vmxe_unowned(void)
 {
 	if (!prepare(l2_read_cr4, 4, 0, 0, 0, 0))
 		return;
-	if (runs("", l2_read_cr4_end))
+	if (vmx_check_runs_to(vcpu, "", l2_read_cr4_end))
 		check_eq("value", vcpu->regs.rax, guest_cr4());
 }
 
@@ -173,7 +151,7 @@ static void check_cr0_write_owned(void)
 		return;
 	before = guest_cr0();
 	vcpu->regs.rbx = before | X86_CR0_TS;
-	if (!exits(VMX_EXIT_CR_ACCESS, l2_write_cr0, 3))
+	if (!vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_write_cr0, 3))
 		return;
 	check_qual(0, VMX_QUAL_CR_TYPE_MOV_TO, VMX_GPR_RBX);
 	check_eq("unchanged", guest_cr0(), before);
@@ -185,7 +163,7 @@ static void check_cr0_write_r13(void)
 	if (!prepare(l2_write_cr0_r13, 0, X86_CR0_MP, X86_CR0_MP, 0, 0))
 		return;
 	vcpu->regs.r13 = guest_cr0() & ~X86_CR0_MP;
-	if (exits(VMX_EXIT_CR_ACCESS, l2_write_cr0_r13, 4))
+	if (vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_write_cr0_r13, 4))
 		check_qual(0, VMX_QUAL_CR_TYPE_MOV_TO, VMX_GPR_R13);
 }
 
@@ -198,7 +176,7 @@ static void check_cr0_write_same_as_shadow(void)
 	if (!prepare(l2_write_cr0, 0, X86_CR0_TS, X86_CR0_TS, 0, X86_CR0_TS))
 		return;
 	vcpu->regs.rbx = guest_cr0() | X86_CR0_TS;
-	if (runs("", l2_write_cr0_end))
+	if (vmx_check_runs_to(vcpu, "", l2_write_cr0_end))
 		check_eq("owned_kept", guest_cr0() & X86_CR0_TS, 0);
 }
 
@@ -211,7 +189,7 @@ static void check_cr0_write_unowned(void)
 		return;
 	want = guest_cr0() | X86_CR0_MP;
 	vcpu->regs.rbx = want;
-	if (runs("", l2_write_cr0_end))
+	if (vmx_check_runs_to(vcpu, "", l2_write_cr0_end))
 		check_eq("value", guest_cr0(), want);
 }
 
@@ -224,7 +202,7 @@ static void check_cr0_write_both(void)
 		return;
 	before = guest_cr0();
 	vcpu->regs.rbx = before | X86_CR0_MP | X86_CR0_TS;
-	if (exits(VMX_EXIT_CR_ACCESS, l2_write_cr0, 3))
+	if (vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_write_cr0, 3))
 		check_eq("unchanged", guest_cr0(), before);
 }
 
@@ -237,7 +215,7 @@ static void check_cr0_write_real_value(void)
 	if (!prepare(l2_write_cr0, 0, X86_CR0_MP, X86_CR0_MP, 0, X86_CR0_MP))
 		return;
 	vcpu->regs.rbx = guest_cr0();
-	if (exits(VMX_EXIT_CR_ACCESS, l2_write_cr0, 3))
+	if (vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_write_cr0, 3))
 		check_qual(0, VMX_QUAL_CR_TYPE_MOV_TO, VMX_GPR_RBX);
 }
 
@@ -245,7 +223,7 @@ static void check_cr0_write_real_value(void)
 static void check_cr0_read_no_exit(void)
 {
 	if (prepare(l2_read_cr0, 0, ~0ull, 0, 0, 0))
-		runs("", l2_read_cr0_end);
+		vmx_check_runs_to(vcpu, "", l2_read_cr0_end);
 }
 
 /* CR4: writing VMXE = 0 (equal to the shadow) does not exit; VMXE stays 1. */
@@ -254,7 +232,7 @@ static void check_cr4_write_same_as_shadow(void)
 	if (!prepare(l2_write_cr4, 4, X86_CR4_VMXE, 0, 0, 0))
 		return;
 	vcpu->regs.rbx = guest_cr4() & ~X86_CR4_VMXE;
-	if (runs("", l2_write_cr4_end))
+	if (vmx_check_runs_to(vcpu, "", l2_write_cr4_end))
 		check_eq("vmxe_kept", guest_cr4() & X86_CR4_VMXE, X86_CR4_VMXE);
 }
 
@@ -267,7 +245,7 @@ static void check_cr4_write_owned(void)
 		return;
 	before = guest_cr4();
 	vcpu->regs.rbx = before;
-	if (!exits(VMX_EXIT_CR_ACCESS, l2_write_cr4, 3))
+	if (!vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_write_cr4, 3))
 		return;
 	check_qual(4, VMX_QUAL_CR_TYPE_MOV_TO, VMX_GPR_RBX);
 	check_eq("unchanged", guest_cr4(), before);
@@ -282,7 +260,7 @@ static void check_cr4_write_unowned(void)
 		return;
 	want = guest_cr4() | X86_CR4_TSD;
 	vcpu->regs.rbx = want & ~X86_CR4_VMXE;
-	if (runs("", l2_write_cr4_end))
+	if (vmx_check_runs_to(vcpu, "", l2_write_cr4_end))
 		check_eq("value", guest_cr4(), want);
 }
 
@@ -297,7 +275,7 @@ static void check_cr4_write_all_owned_same(void)
 	shadow = (before & ~X86_CR4_VMXE) | X86_CR4_TSD;
 	vmcs_write(VMCS_CR4_READ_SHADOW, shadow);
 	vcpu->regs.rbx = shadow;
-	if (runs("", l2_write_cr4_end))
+	if (vmx_check_runs_to(vcpu, "", l2_write_cr4_end))
 		check_eq("value", guest_cr4(), before);
 }
 
@@ -308,7 +286,7 @@ static void check_clts_exit(void)
 {
 	if (!prepare(l2_clts, 0, X86_CR0_TS, X86_CR0_TS, X86_CR0_TS, 0))
 		return;
-	if (!exits(VMX_EXIT_CR_ACCESS, l2_clts, 2))
+	if (!vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_clts, 2))
 		return;
 	check_qual(0, VMX_QUAL_CR_TYPE_CLTS, 0);
 	check_eq("ts_kept", guest_cr0() & X86_CR0_TS, X86_CR0_TS);
@@ -319,7 +297,7 @@ static void check_clts_shadow_clear(void)
 {
 	if (!prepare(l2_clts, 0, X86_CR0_TS, 0, X86_CR0_TS, 0))
 		return;
-	if (runs("", l2_clts_end))
+	if (vmx_check_runs_to(vcpu, "", l2_clts_end))
 		check_eq("ts_kept", guest_cr0() & X86_CR0_TS, X86_CR0_TS);
 }
 
@@ -328,7 +306,7 @@ static void check_clts_unowned(void)
 {
 	if (!prepare(l2_clts, 0, 0, X86_CR0_TS, X86_CR0_TS, 0))
 		return;
-	if (runs("", l2_clts_end))
+	if (vmx_check_runs_to(vcpu, "", l2_clts_end))
 		check_eq("ts_cleared", guest_cr0() & X86_CR0_TS, 0);
 }
 
@@ -354,7 +332,7 @@ static void check_lmsw_exit(void)
 	before = guest_cr0();
 	src = cr0_low() | X86_CR0_MP;
 	vcpu->regs.rdx = src;
-	if (!exits(VMX_EXIT_CR_ACCESS, l2_lmsw, 3))
+	if (!vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_lmsw, 3))
 		return;
 	q = vmcs_read(VMCS_EXIT_QUALIFICATION);
 	check_qual(0, VMX_QUAL_CR_TYPE_LMSW, 0);
@@ -372,7 +350,7 @@ static void check_lmsw_mem(void)
 		return;
 	lmsw_src = cr0_low() | X86_CR0_TS;
 	vcpu->regs.rdi = (uint64_t)&lmsw_src;
-	if (!exits(VMX_EXIT_CR_ACCESS, l2_lmsw_mem, 3))
+	if (!vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_lmsw_mem, 3))
 		return;
 	q = vmcs_read(VMCS_EXIT_QUALIFICATION);
 	check_qual(0, VMX_QUAL_CR_TYPE_LMSW, 0);
@@ -387,7 +365,7 @@ static void check_lmsw_same_as_shadow(void)
 	if (!prepare(l2_lmsw, 0, X86_CR0_MP, X86_CR0_MP, 0, X86_CR0_MP))
 		return;
 	vcpu->regs.rdx = cr0_low() | X86_CR0_MP;
-	if (runs("", l2_lmsw_end))
+	if (vmx_check_runs_to(vcpu, "", l2_lmsw_end))
 		check_eq("mp_kept", guest_cr0() & X86_CR0_MP, 0);
 }
 
@@ -400,7 +378,7 @@ static void check_lmsw_pe_clear(void)
 	if (!prepare(l2_lmsw, 0, X86_CR0_PE, X86_CR0_PE, 0, 0))
 		return;
 	vcpu->regs.rdx = cr0_low() & ~X86_CR0_PE;
-	if (runs("", l2_lmsw_end))
+	if (vmx_check_runs_to(vcpu, "", l2_lmsw_end))
 		check_eq("pe_kept", guest_cr0() & X86_CR0_PE, X86_CR0_PE);
 }
 
@@ -412,7 +390,7 @@ static void check_lmsw_pe_set(void)
 	if (!prepare(l2_lmsw, 0, X86_CR0_PE, 0, 0, 0))
 		return;
 	vcpu->regs.rdx = cr0_low() | X86_CR0_PE;
-	if (!exits(VMX_EXIT_CR_ACCESS, l2_lmsw, 3))
+	if (!vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_lmsw, 3))
 		return;
 	q = vmcs_read(VMCS_EXIT_QUALIFICATION);
 	check_eq("qual.data", VMX_QUAL_CR_LMSW_DATA(q), cr0_low() | X86_CR0_PE);
@@ -427,7 +405,7 @@ static void check_lmsw_unowned(void)
 		return;
 	want = guest_cr0() | X86_CR0_TS;
 	vcpu->regs.rdx = want & 0xffff;
-	if (runs("", l2_lmsw_end))
+	if (vmx_check_runs_to(vcpu, "", l2_lmsw_end))
 		check_eq("value", guest_cr0(), want);
 }
 
@@ -443,7 +421,7 @@ static void check_lmsw_high_bits(void)
 		return;
 	before = guest_cr0();
 	vcpu->regs.rdx = 0xfff0 | (cr0_low() & 0xf);
-	if (runs("", l2_lmsw_end))
+	if (vmx_check_runs_to(vcpu, "", l2_lmsw_end))
 		check_eq("value", guest_cr0(), before);
 }
 

@@ -29,34 +29,6 @@ static void setup(void)
 		return;
 }
 
-/*
- * Run L2 and check that it exits with @reason at @at (RIP not advanced past
- * an instruction that exits, 28.3.3), with instruction length @len.
- */
-static bool exits(uint32_t reason, void *at, unsigned len)
-{
-	uint32_t r = vmx_run(vcpu);
-	const char *n = vmx_exit_name(reason);
-
-	if (!check_msg(r == reason, "reason", "expected exit reason %u (%s), got %s", reason,
-		       n ? n : "?", vmx_exit_str(vcpu, r)))
-		return false;
-	check_eq("rip", vmcs_read(VMCS_GUEST_RIP), (uint64_t)at);
-	check_eq("len", vmcs_read(VMCS_EXIT_INSN_LEN), len);
-	return true;
-}
-
-/* Run L2 and check that it runs through to its VMCALL at @end without another exit. */
-static bool runs(const char *name, void *end)
-{
-	uint32_t r = vmx_run(vcpu);
-	uint64_t rip = r == VMX_EXIT_VMCALL ? vmcs_read(VMCS_GUEST_RIP) : 0;
-
-	return check_msg(r == VMX_EXIT_VMCALL && rip == (uint64_t)end, name,
-			 "expected no exit before the VMCALL at %p, got %s at %#lx", end,
-			 vmx_exit_str(vcpu, r), vmcs_read(VMCS_GUEST_RIP));
-}
-
 /* A fresh VMCS at @code with @set/@clear in control word @which; false (skipped) when unavailable. */
 static bool prepare(void *code, enum vmx_ctls which, uint32_t set, uint32_t clear)
 {
@@ -93,7 +65,7 @@ VMX_L2_CODE(l2_vmcall, "");
 static void check_cpuid(void)
 {
 	if (prepare(l2_cpuid, VMX_CTLS_PROC, 0, 0))
-		exits(VMX_EXIT_CPUID, l2_cpuid, 2);
+		vmx_check_exit(vcpu, VMX_EXIT_CPUID, l2_cpuid, 2);
 }
 
 /* CPUID exits whatever leaf is asked for, also leaves beyond the maximum. */
@@ -103,7 +75,7 @@ static void check_cpuid_leaf(void)
 		return;
 	vcpu->regs.rax = 0x4fffffff;
 	vcpu->regs.rcx = 7;
-	exits(VMX_EXIT_CPUID, l2_cpuid, 2);
+	vmx_check_exit(vcpu, VMX_EXIT_CPUID, l2_cpuid, 2);
 	check_eq("rax_untouched", vcpu->regs.rax, 0x4fffffff);
 }
 
@@ -111,7 +83,7 @@ static void check_cpuid_leaf(void)
 static void check_invd(void)
 {
 	if (prepare(l2_invd, VMX_CTLS_PROC, 0, 0))
-		exits(VMX_EXIT_INVD, l2_invd, 2);
+		vmx_check_exit(vcpu, VMX_EXIT_INVD, l2_invd, 2);
 }
 
 /* XSETBV exits unconditionally, reason 55 (with CR4.OSXSAVE = 1 in L2, else #UD first). */
@@ -125,14 +97,14 @@ static void check_xsetbv(void)
 	}
 	vmcs_update(VMCS_GUEST_CR4, 0, X86_CR4_OSXSAVE);
 	vcpu->regs.rax = 1;	/* XCR0 = x87 only */
-	exits(VMX_EXIT_XSETBV, l2_xsetbv, 3);
+	vmx_check_exit(vcpu, VMX_EXIT_XSETBV, l2_xsetbv, 3);
 }
 
 /* VMCALL in VMX non-root operation exits, reason 18 (26.1.2; 31.3 VMCALL). */
 static void check_vmcall(void)
 {
 	if (prepare(l2_vmcall, VMX_CTLS_PROC, 0, 0))
-		exits(VMX_EXIT_VMCALL, l2_vmcall, 3);
+		vmx_check_exit(vcpu, VMX_EXIT_VMCALL, l2_vmcall, 3);
 }
 
 /* ------------------------------------------------------------ primary controls (26.1.3) */
@@ -152,7 +124,7 @@ VMX_L2_CODE(l2_pause_loop, "1: pause; dec %ecx; jnz 1b");
 static void check_hlt(void)
 {
 	if (prepare(l2_hlt, VMX_CTLS_PROC, VMX_PROC_HLT_EXIT, 0))
-		exits(VMX_EXIT_HLT, l2_hlt, 1);
+		vmx_check_exit(vcpu, VMX_EXIT_HLT, l2_hlt, 1);
 }
 
 /* INVLPG exiting: reason 14, qualification = the linear-address operand (28.2.1). */
@@ -161,7 +133,7 @@ static void check_invlpg(void)
 	if (!prepare(l2_invlpg, VMX_CTLS_PROC, VMX_PROC_INVLPG_EXIT, 0))
 		return;
 	vcpu->regs.rax = 0x12345678abcull;
-	if (exits(VMX_EXIT_INVLPG, l2_invlpg, 3))
+	if (vmx_check_exit(vcpu, VMX_EXIT_INVLPG, l2_invlpg, 3))
 		check_eq("qual", vmcs_read(VMCS_EXIT_QUALIFICATION), 0x12345678abcull);
 }
 
@@ -171,7 +143,7 @@ static void check_invlpg_disp(void)
 	if (!prepare(l2_invlpg_r9, VMX_CTLS_PROC, VMX_PROC_INVLPG_EXIT, 0))
 		return;
 	vcpu->regs.r9 = 0x7000;
-	if (exits(VMX_EXIT_INVLPG, l2_invlpg_r9, 5))
+	if (vmx_check_exit(vcpu, VMX_EXIT_INVLPG, l2_invlpg_r9, 5))
 		check_eq("qual", vmcs_read(VMCS_EXIT_QUALIFICATION), 0x7040);
 }
 
@@ -180,14 +152,14 @@ static void check_invlpg_clear(void)
 	if (!prepare(l2_invlpg, VMX_CTLS_PROC, 0, VMX_PROC_INVLPG_EXIT))
 		return;
 	vcpu->regs.rax = (uint64_t)mem;
-	runs("", l2_invlpg_end);
+	vmx_check_runs_to(vcpu, "", l2_invlpg_end);
 }
 
 /* RDTSC exiting: reason 16. */
 static void check_rdtsc(void)
 {
 	if (prepare(l2_rdtsc, VMX_CTLS_PROC, VMX_PROC_RDTSC_EXIT, 0))
-		exits(VMX_EXIT_RDTSC, l2_rdtsc, 2);
+		vmx_check_exit(vcpu, VMX_EXIT_RDTSC, l2_rdtsc, 2);
 }
 
 static void check_rdtsc_clear(void)
@@ -195,7 +167,7 @@ static void check_rdtsc_clear(void)
 	if (!prepare(l2_rdtsc, VMX_CTLS_PROC, 0, VMX_PROC_RDTSC_EXIT))
 		return;
 	vcpu->regs.rax = vcpu->regs.rdx = 0xdead;
-	if (runs("", l2_rdtsc_end))
+	if (vmx_check_runs_to(vcpu, "", l2_rdtsc_end))
 		check(vcpu->regs.rdx != 0xdead || vcpu->regs.rax != 0xdead, "loaded");
 }
 
@@ -207,7 +179,7 @@ static void check_rdtscp(void)
 	    !vmx_require("", VMX_CTLS_PROC2, VMX_PROC2_RDTSCP))
 		return;
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC2, VMX_PROC2_RDTSCP, 0);
-	exits(VMX_EXIT_RDTSCP, l2_rdtscp, 3);
+	vmx_check_exit(vcpu, VMX_EXIT_RDTSCP, l2_rdtscp, 3);
 }
 
 static void check_rdtscp_clear(void)
@@ -217,7 +189,7 @@ static void check_rdtscp_clear(void)
 	    !vmx_require("", VMX_CTLS_PROC2, VMX_PROC2_RDTSCP))
 		return;
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC2, VMX_PROC2_RDTSCP, 0);
-	runs("", l2_rdtscp_end);
+	vmx_check_runs_to(vcpu, "", l2_rdtscp_end);
 }
 
 /* "Enable RDTSCP" = 0: RDTSCP raises #UD (25.6.2), here an exception exit with vector 6. */
@@ -241,7 +213,7 @@ static void check_rdtscp_disabled(void)
 static void check_rdpmc(void)
 {
 	if (prepare(l2_rdpmc, VMX_CTLS_PROC, VMX_PROC_RDPMC_EXIT, 0))
-		exits(VMX_EXIT_RDPMC, l2_rdpmc, 2);
+		vmx_check_exit(vcpu, VMX_EXIT_RDPMC, l2_rdpmc, 2);
 }
 
 /*
@@ -266,7 +238,7 @@ static void check_monitor(void)
 	    !has_feature(CPU_FEATURE(1, 0, 2, 3), "MONITOR/MWAIT (CPUID.1:ECX[3])"))
 		return;
 	vcpu->regs.rax = (uint64_t)mem;
-	exits(VMX_EXIT_MONITOR, l2_monitor, 3);
+	vmx_check_exit(vcpu, VMX_EXIT_MONITOR, l2_monitor, 3);
 }
 
 static void check_monitor_clear(void)
@@ -275,7 +247,7 @@ static void check_monitor_clear(void)
 	    !has_feature(CPU_FEATURE(1, 0, 2, 3), "MONITOR/MWAIT (CPUID.1:ECX[3])"))
 		return;
 	vcpu->regs.rax = (uint64_t)mem;
-	runs("", l2_monitor_end);
+	vmx_check_runs_to(vcpu, "", l2_monitor_end);
 }
 
 /* MWAIT exiting: reason 36.  (MWAIT with the control clear may sleep: not run.) */
@@ -284,20 +256,20 @@ static void check_mwait(void)
 	if (!prepare(l2_mwait, VMX_CTLS_PROC, VMX_PROC_MWAIT_EXIT, 0) ||
 	    !has_feature(CPU_FEATURE(1, 0, 2, 3), "MONITOR/MWAIT (CPUID.1:ECX[3])"))
 		return;
-	exits(VMX_EXIT_MWAIT, l2_mwait, 3);
+	vmx_check_exit(vcpu, VMX_EXIT_MWAIT, l2_mwait, 3);
 }
 
 /* PAUSE exiting: reason 40. */
 static void check_pause(void)
 {
 	if (prepare(l2_pause, VMX_CTLS_PROC, VMX_PROC_PAUSE_EXIT, 0))
-		exits(VMX_EXIT_PAUSE, l2_pause, 2);
+		vmx_check_exit(vcpu, VMX_EXIT_PAUSE, l2_pause, 2);
 }
 
 static void check_pause_clear(void)
 {
 	if (prepare(l2_pause, VMX_CTLS_PROC, 0, VMX_PROC_PAUSE_EXIT))
-		runs("", l2_pause_end);
+		vmx_check_runs_to(vcpu, "", l2_pause_end);
 }
 
 /*
@@ -314,7 +286,7 @@ static void check_pause_loop(void)
 	vmcs_write(VMCS_PLE_GAP, 0x100000);
 	vmcs_write(VMCS_PLE_WINDOW, 0x1000);
 	vcpu->regs.rcx = 2000000;
-	if (exits(VMX_EXIT_PAUSE, l2_pause_loop, 2))
+	if (vmx_check_exit(vcpu, VMX_EXIT_PAUSE, l2_pause_loop, 2))
 		check_msg(vcpu->regs.rcx > 0, "in_loop", "exit after the loop ended");
 }
 
@@ -345,7 +317,7 @@ static void check_cr3_load(void)
 		return;
 	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
 	vcpu->regs.rbx = read_cr3();
-	if (exits(VMX_EXIT_CR_ACCESS, l2_mov_to_cr3, 3))
+	if (vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_mov_to_cr3, 3))
 		check_cr_qual(3, VMX_QUAL_CR_TYPE_MOV_TO, VMX_GPR_RBX);
 }
 
@@ -354,7 +326,7 @@ static void check_cr3_load_clear(void)
 	if (!prepare(l2_mov_to_cr3, VMX_CTLS_PROC, 0, VMX_PROC_CR3_LOAD_EXIT))
 		return;
 	vcpu->regs.rbx = read_cr3();
-	runs("", l2_mov_to_cr3_end);
+	vmx_check_runs_to(vcpu, "", l2_mov_to_cr3_end);
 }
 
 /*
@@ -379,8 +351,8 @@ static void cr3_target(unsigned count, int slot, bool hit)
 	vmcs_write(VMCS_CR3_TARGET_COUNT, count);
 	vcpu->regs.rbx = read_cr3();
 	if (hit)
-		runs("", l2_mov_to_cr3_end);
-	else if (exits(VMX_EXIT_CR_ACCESS, l2_mov_to_cr3, 3))
+		vmx_check_runs_to(vcpu, "", l2_mov_to_cr3_end);
+	else if (vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_mov_to_cr3, 3))
 		check_cr_qual(3, VMX_QUAL_CR_TYPE_MOV_TO, VMX_GPR_RBX);
 }
 
@@ -409,7 +381,7 @@ static void check_cr3_store(void)
 {
 	if (!prepare(l2_mov_from_cr3, VMX_CTLS_PROC, VMX_PROC_CR3_STORE_EXIT, 0))
 		return;
-	if (exits(VMX_EXIT_CR_ACCESS, l2_mov_from_cr3, 3))
+	if (vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_mov_from_cr3, 3))
 		check_cr_qual(3, VMX_QUAL_CR_TYPE_MOV_FROM, VMX_GPR_RCX);
 }
 
@@ -417,7 +389,7 @@ static void check_cr3_store_clear(void)
 {
 	if (!prepare(l2_mov_from_cr3, VMX_CTLS_PROC, 0, VMX_PROC_CR3_STORE_EXIT))
 		return;
-	if (runs("", l2_mov_from_cr3_end))
+	if (vmx_check_runs_to(vcpu, "", l2_mov_from_cr3_end))
 		check_eq("value", vcpu->regs.rcx, vmcs_read(VMCS_GUEST_CR3));
 }
 
@@ -426,7 +398,7 @@ static void check_cr8_load(void)
 {
 	if (!prepare(l2_mov_to_cr8, VMX_CTLS_PROC, VMX_PROC_CR8_LOAD_EXIT, VMX_PROC_TPR_SHADOW))
 		return;
-	if (exits(VMX_EXIT_CR_ACCESS, l2_mov_to_cr8, 4))
+	if (vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_mov_to_cr8, 4))
 		check_cr_qual(8, VMX_QUAL_CR_TYPE_MOV_TO, VMX_GPR_RDX);
 }
 
@@ -435,7 +407,7 @@ static void check_cr8_load_r12(void)
 {
 	if (!prepare(l2_mov_to_cr8_r12, VMX_CTLS_PROC, VMX_PROC_CR8_LOAD_EXIT, VMX_PROC_TPR_SHADOW))
 		return;
-	if (exits(VMX_EXIT_CR_ACCESS, l2_mov_to_cr8_r12, 4))
+	if (vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_mov_to_cr8_r12, 4))
 		check_cr_qual(8, VMX_QUAL_CR_TYPE_MOV_TO, VMX_GPR_R12);
 }
 
@@ -443,7 +415,7 @@ static void check_cr8_store(void)
 {
 	if (!prepare(l2_mov_from_cr8, VMX_CTLS_PROC, VMX_PROC_CR8_STORE_EXIT, VMX_PROC_TPR_SHADOW))
 		return;
-	if (exits(VMX_EXIT_CR_ACCESS, l2_mov_from_cr8, 4))
+	if (vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_mov_from_cr8, 4))
 		check_cr_qual(8, VMX_QUAL_CR_TYPE_MOV_FROM, VMX_GPR_RSI);
 }
 
@@ -453,13 +425,13 @@ static void check_cr8_clear(void)
 		     VMX_PROC_CR8_LOAD_EXIT | VMX_PROC_CR8_STORE_EXIT | VMX_PROC_TPR_SHADOW))
 		return;
 	vcpu->regs.rsi = 0xdead;
-	if (runs("store", l2_mov_from_cr8_end))
+	if (vmx_check_runs_to(vcpu, "store", l2_mov_from_cr8_end))
 		check_eq("store.value", vcpu->regs.rsi, read_cr8());
 	vmx_vcpu_reset(vcpu, l2_mov_to_cr8);
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC, 0,
 			  VMX_PROC_CR8_LOAD_EXIT | VMX_PROC_CR8_STORE_EXIT | VMX_PROC_TPR_SHADOW);
 	vcpu->regs.rdx = read_cr8();
-	runs("load", l2_mov_to_cr8_end);
+	vmx_check_runs_to(vcpu, "load", l2_mov_to_cr8_end);
 }
 
 /*
@@ -486,7 +458,7 @@ static void check_tpr_shadow_read(void)
 
 	if (!tpr_shadow_prepare(l2_mov_from_cr8, &vapic, 0))
 		return;
-	if (runs("", l2_mov_from_cr8_end))
+	if (vmx_check_runs_to(vcpu, "", l2_mov_from_cr8_end))
 		check_eq("value", vcpu->regs.rsi, 5);
 	free_page(vapic);
 }
@@ -498,7 +470,7 @@ static void check_tpr_shadow_write(void)
 	if (!tpr_shadow_prepare(l2_mov_to_cr8, &vapic, 0))
 		return;
 	vcpu->regs.rdx = 3;
-	if (runs("", l2_mov_to_cr8_end))
+	if (vmx_check_runs_to(vcpu, "", l2_mov_to_cr8_end))
 		check_eq("vtpr", vapic[0x80], 0x30);
 	free_page(vapic);
 }
@@ -509,7 +481,7 @@ static void check_tpr_shadow_store_exit(void)
 
 	if (!tpr_shadow_prepare(l2_mov_from_cr8, &vapic, VMX_PROC_CR8_STORE_EXIT))
 		return;
-	if (exits(VMX_EXIT_CR_ACCESS, l2_mov_from_cr8, 4))
+	if (vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_mov_from_cr8, 4))
 		check_cr_qual(8, VMX_QUAL_CR_TYPE_MOV_FROM, VMX_GPR_RSI);
 	free_page(vapic);
 }
@@ -522,7 +494,7 @@ static void check_tpr_shadow_load_exit(void)
 	if (!tpr_shadow_prepare(l2_mov_to_cr8, &vapic, VMX_PROC_CR8_LOAD_EXIT))
 		return;
 	vcpu->regs.rdx = 3;
-	if (exits(VMX_EXIT_CR_ACCESS, l2_mov_to_cr8, 4)) {
+	if (vmx_check_exit(vcpu, VMX_EXIT_CR_ACCESS, l2_mov_to_cr8, 4)) {
 		check_cr_qual(8, VMX_QUAL_CR_TYPE_MOV_TO, VMX_GPR_RDX);
 		check_eq("vtpr_kept", vapic[0x80], 0x50);
 	}
@@ -566,7 +538,7 @@ static void check_mov_to_dr0(void)
 {
 	if (!prepare(l2_mov_to_dr0, VMX_CTLS_PROC, VMX_PROC_MOV_DR_EXIT, 0))
 		return;
-	if (exits(VMX_EXIT_DR_ACCESS, l2_mov_to_dr0, 3))
+	if (vmx_check_exit(vcpu, VMX_EXIT_DR_ACCESS, l2_mov_to_dr0, 3))
 		check_dr_qual(0, false, VMX_GPR_RBX);
 }
 
@@ -574,7 +546,7 @@ static void check_mov_from_dr7(void)
 {
 	if (!prepare(l2_mov_from_dr7, VMX_CTLS_PROC, VMX_PROC_MOV_DR_EXIT, 0))
 		return;
-	if (exits(VMX_EXIT_DR_ACCESS, l2_mov_from_dr7, 3))
+	if (vmx_check_exit(vcpu, VMX_EXIT_DR_ACCESS, l2_mov_from_dr7, 3))
 		check_dr_qual(7, true, VMX_GPR_RDX);
 }
 
@@ -582,7 +554,7 @@ static void check_mov_from_dr3_r10(void)
 {
 	if (!prepare(l2_mov_from_dr3_r10, VMX_CTLS_PROC, VMX_PROC_MOV_DR_EXIT, 0))
 		return;
-	if (exits(VMX_EXIT_DR_ACCESS, l2_mov_from_dr3_r10, 4))
+	if (vmx_check_exit(vcpu, VMX_EXIT_DR_ACCESS, l2_mov_from_dr3_r10, 4))
 		check_dr_qual(3, true, VMX_GPR_R10);
 }
 
@@ -597,7 +569,7 @@ static void check_mov_dr_clear(void)
 		return;
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_ENTRY, VMX_ENTRY_LOAD_DEBUG, 0);
 	vmcs_write(VMCS_GUEST_DR7, 0x401);
-	if (runs("", l2_mov_from_dr7_end))
+	if (vmx_check_runs_to(vcpu, "", l2_mov_from_dr7_end))
 		check_eq("value", vcpu->regs.rdx, 0x401);
 }
 
@@ -626,13 +598,13 @@ static bool prepare2(void *code, uint32_t set, uint32_t clear)
 static void check_wbinvd(void)
 {
 	if (prepare2(l2_wbinvd, VMX_PROC2_WBINVD_EXIT, 0))
-		exits(VMX_EXIT_WBINVD, l2_wbinvd, 2);
+		vmx_check_exit(vcpu, VMX_EXIT_WBINVD, l2_wbinvd, 2);
 }
 
 static void check_wbinvd_clear(void)
 {
 	if (prepare2(l2_wbinvd, 0, VMX_PROC2_WBINVD_EXIT))
-		runs("", l2_wbinvd_end);
+		vmx_check_runs_to(vcpu, "", l2_wbinvd_end);
 }
 
 /*
@@ -648,7 +620,7 @@ static void rand_exit(void *code, uint32_t ctl, uint32_t reason, unsigned len, u
 	if (!has_feature(seed ? CPU_FEATURE(7, 0, 1, 18) : CPU_FEATURE(1, 0, 2, 30),
 			 seed ? "RDSEED" : "RDRAND") || !prepare2(code, ctl, 0))
 		return;
-	if (!exits(reason, code, len))
+	if (!vmx_check_exit(vcpu, reason, code, len))
 		return;
 	ii = vmx_exit_insn_info();
 	check_eq("info.reg", ii.reg1, reg);
@@ -690,7 +662,7 @@ static void check_rdrand_clear(void)
 	if (!has_feature(CPU_FEATURE(1, 0, 2, 30), "RDRAND") ||
 	    !prepare2(l2_rdrand_ecx, 0, VMX_PROC2_RDRAND_EXIT))
 		return;
-	runs("", l2_rdrand_ecx_end);
+	vmx_check_runs_to(vcpu, "", l2_rdrand_ecx_end);
 }
 
 static void check_rdseed_clear(void)
@@ -698,7 +670,7 @@ static void check_rdseed_clear(void)
 	if (!has_feature(CPU_FEATURE(7, 0, 1, 18), "RDSEED") ||
 	    !prepare2(l2_rdseed_rdx, 0, VMX_PROC2_RDSEED_EXIT))
 		return;
-	runs("", l2_rdseed_rdx_end);
+	vmx_check_runs_to(vcpu, "", l2_rdseed_rdx_end);
 }
 
 /* RDRAND exiting does not make RDSEED exit (each has its own control). */
@@ -707,7 +679,7 @@ static void check_rdseed_not_rdrand(void)
 	if (!has_feature(CPU_FEATURE(7, 0, 1, 18), "RDSEED") ||
 	    !prepare2(l2_rdseed_rdx, VMX_PROC2_RDRAND_EXIT, VMX_PROC2_RDSEED_EXIT))
 		return;
-	runs("", l2_rdseed_rdx_end);
+	vmx_check_runs_to(vcpu, "", l2_rdseed_rdx_end);
 }
 
 /*
@@ -747,7 +719,7 @@ static void desc_exit(const struct desc_case *c)
 		return;
 	vcpu->regs.rbx = vcpu->regs.rsi = vcpu->regs.rax = vcpu->regs.rdi = (uint64_t)mem;
 	vcpu->regs.rcx = vcpu->regs.r11 = (uint64_t)mem;
-	if (!exits(c->reason, c->code, c->len))
+	if (!vmx_check_exit(vcpu, c->reason, c->code, c->len))
 		return;
 	ii = vmx_exit_insn_info();
 	check_eq("info.identity", ii.identity, c->identity);
@@ -838,14 +810,14 @@ static void check_desc_clear(void)
 	vcpu->regs.rbx = (uint64_t)mem;
 	vcpu->regs.rsi = 0;
 	vmcs_write(VMCS_GUEST_GDTR_LIMIT, 0x2f7);
-	if (runs("sgdt", l2_sgdt_end)) {
+	if (vmx_check_runs_to(vcpu, "sgdt", l2_sgdt_end)) {
 		check_eq("sgdt.limit", d->limit, 0x2f7);
 		check_eq("sgdt.base", d->base, vmcs_read(VMCS_GUEST_GDTR_BASE));
 	}
 	vmx_vcpu_reset(vcpu, l2_sldt);
 	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC2, 0, VMX_PROC2_DESC_TABLE_EXIT);
 	vcpu->regs.rax = 0x1234;
-	if (runs("sldt", l2_sldt_end))
+	if (vmx_check_runs_to(vcpu, "sldt", l2_sldt_end))
 		check_eq("sldt.value", vcpu->regs.rax, 0);
 }
 

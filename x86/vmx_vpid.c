@@ -90,6 +90,15 @@ static void check_entry_vpid_nonzero(void)
 
 /* ------------------------------------------------------------ INVVPID operands */
 
+/* Whether INVVPID type @t is supported; records a skip named after it when not. */
+static bool type_supported(unsigned t)
+{
+	if (cap & type_caps[t])
+		return true;
+	skip(type_names[t], "type %u not supported (IA32_VMX_EPT_VPID_CAP[%u])", t, 40 + t);
+	return false;
+}
+
 /* Each supported type with a valid descriptor: VMsucceed (31.3 INVVPID). */
 static void check_types(void)
 {
@@ -98,11 +107,8 @@ static void check_types(void)
 	for (unsigned t = 0; t < 4; t++) {
 		struct vmx_result r;
 
-		if (!(cap & type_caps[t])) {
-			skip(type_names[t], "type %u not supported (IA32_VMX_EPT_VPID_CAP[%u])", t,
-			     40 + t);
+		if (!type_supported(t))
 			continue;
-		}
 		r = invvpid_checked(t, L2_VPID, t == 0 ? TEST_GVA : 0);
 		check_msg(r.outcome == VMX_SUCCEED, type_names[t], "INVVPID type %u: %s", t, RES(r));
 	}
@@ -146,11 +152,8 @@ static void check_vpid0(void)
 	for (unsigned t = 0; t < 4; t++) {
 		struct vmx_result r;
 
-		if (!(cap & type_caps[t])) {
-			skip(type_names[t], "type %u not supported (IA32_VMX_EPT_VPID_CAP[%u])", t,
-			     40 + t);
+		if (!type_supported(t))
 			continue;
-		}
 		r = invvpid_checked(t, 0, t == 0 ? TEST_GVA : 0);
 		if (t == 2)
 			check_msg(r.outcome == VMX_SUCCEED, type_names[t],
@@ -190,11 +193,8 @@ static void check_reserved(void)
 	for (unsigned t = 0; t < 4; t++) {
 		struct vmx_result r;
 
-		if (!(cap & type_caps[t])) {
-			skip(type_names[t], "type %u not supported (IA32_VMX_EPT_VPID_CAP[%u])", t,
-			     40 + t);
+		if (!type_supported(t))
 			continue;
-		}
 		r = invvpid_checked(t, L2_VPID | BIT(16), t == 0 ? TEST_GVA : 0);
 		check_msg(vmx_failed_with(&r, VMXERR_INVALID_INVEPT_INVVPID), type_names[t],
 			  "descriptor bit 16 set: expected VMfailValid(28), got %s", RES(r));

@@ -976,3 +976,26 @@ const char *vmx_exit_str(const struct vmx_vcpu *vcpu, uint32_t reason)
 		snprintf(buf, sizeof(buf), "%#x (%s)", reason, name ? name : "?");
 	return buf;
 }
+
+bool vmx_check_exit(struct vmx_vcpu *vcpu, uint32_t reason, void *at, unsigned len)
+{
+	uint32_t r = vmx_run(vcpu);
+	const char *n = vmx_exit_name(reason);
+
+	if (!check_msg(r == reason, "reason", "expected exit reason %u (%s), got %s", reason,
+		       n ? n : "?", vmx_exit_str(vcpu, r)))
+		return false;
+	check_eq("rip", vmcs_read(VMCS_GUEST_RIP), (uint64_t)at);
+	check_eq("len", vmcs_read(VMCS_EXIT_INSN_LEN), len);
+	return true;
+}
+
+bool vmx_check_runs_to(struct vmx_vcpu *vcpu, const char *name, void *end)
+{
+	uint32_t r = vmx_run(vcpu);
+	uint64_t rip = r == VMX_EXIT_VMCALL ? vmcs_read(VMCS_GUEST_RIP) : 0;
+
+	return check_msg(r == VMX_EXIT_VMCALL && rip == (uint64_t)end, name,
+			 "expected no exit before the VMCALL at %p, got %s at %#lx", end,
+			 vmx_exit_str(vcpu, r), vmcs_read(VMCS_GUEST_RIP));
+}

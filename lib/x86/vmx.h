@@ -453,6 +453,17 @@ bool vmx_require_vmx(void);
 const char *vmx_exit_str(const struct vmx_vcpu *vcpu, uint32_t reason);
 
 /**
+ * Runs @vcpu and records checks "reason" (the exit is @reason), and then "rip"
+ * (the guest RIP is @at: not advanced past an instruction that exits, SDM
+ * Vol. 3C 28.3.3) and "len" (the VM-exit instruction length is @len).
+ * @return whether the exit reason matched.
+ */
+bool vmx_check_exit(struct vmx_vcpu *vcpu, uint32_t reason, void *at, unsigned len);
+
+/** Runs @vcpu and records check @name: L2 ran to its VMCALL at @end without another exit. */
+bool vmx_check_runs_to(struct vmx_vcpu *vcpu, const char *name, void *end);
+
+/**
  * VMCLEAR and VMPTRLD of @vcpu's VMCS (launch state clear, current), then a
  * VMCS that VM entry accepts: controls at their required settings plus
  * 64-bit host and guest, the save/load of EFER and PAT where allowed,
