@@ -38,7 +38,10 @@ entry_obj := build/guest/lib/x86/entry.o
 tests_c := $(wildcard x86/*.c)
 tests_elf := $(tests_c:.c=.elf)
 
-all: $(tests_elf) host-tools
+# The null guest of the hypervisor availability probe (scripts/probe, docs/runner.md).
+probe_elf := build/probe/hvprobe.elf
+
+all: $(tests_elf) $(probe_elf) host-tools
 
 build/guest/%.o: %.c config.mak Makefile
 	@mkdir -p $(dir $@)
@@ -56,6 +59,11 @@ build/guest/libhvt.a: $(lib_objs)
 	$(Q)$(AR) rcs $@ $^
 
 x86/%.elf: build/guest/x86/%.o $(entry_obj) build/guest/libhvt.a lib/x86/image.lds
+	$(quiet) LD $@
+	$(Q)$(LD) $(GUEST_LDFLAGS) -o $@ $(entry_obj) $< build/guest/libhvt.a
+
+$(probe_elf): build/guest/scripts/probe/hvprobe.o $(entry_obj) build/guest/libhvt.a lib/x86/image.lds
+	@mkdir -p $(dir $@)
 	$(quiet) LD $@
 	$(Q)$(LD) $(GUEST_LDFLAGS) -o $@ $(entry_obj) $< build/guest/libhvt.a
 
@@ -144,12 +152,16 @@ build/bench/null-kernel.elf: scripts/bench/null-kernel.S scripts/bench/null-kern
 bench: all build/bench/null-kernel.elf
 	@scripts/bench/run
 
+# Other hypervisor versions under build/hv (docs/hypervisors.md).
+hypervisors:
+	@scripts/get-hypervisor --all
+
 clean:
 	rm -rf build x86/*.elf logs
 
 distclean: clean
 	rm -f config.mak config.sh
 
-.PHONY: all host-tools unit-check check bench fuzz clean distclean
+.PHONY: all host-tools unit-check check bench fuzz clean distclean hypervisors
 
 -include $(shell find build -name '*.d' 2>/dev/null)

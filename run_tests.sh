@@ -17,9 +17,13 @@ Usage: run_tests.sh [OPTION]... [NAME]...
 Run the tests of unittests.cfg (all of them, or the NAMEs given) and end with
 the line "N passed, N failed, N skipped".
 
-  --hypervisor H[,H...]  qemu-tcg, qemu-kvm, bochs or all (default: qemu-kvm
-                         when KVM works, else qemu-tcg; ACCEL=tcg|kvm is a
-                         shorthand for qemu-tcg|qemu-kvm)
+  --hypervisor H[,H...]  qemu-tcg, qemu-kvm or bochs, each optionally @VERSION
+                         (qemu-tcg@10.0), or all (every available one).
+                         Default: auto, each test on the first hypervisor of
+                         HVT_HYPERVISORS (qemu-kvm,qemu-tcg,bochs) that
+                         boots, offers its requires and is in its cfg's
+                         hypervisors. ACCEL=tcg|kvm is a shorthand for
+                         qemu-tcg|qemu-kvm
   -g, --group GROUP      only tests of GROUP (repeatable, or comma-separated; -gGROUP)
   -j, --jobs N           run N tests at once (default: the number of CPUs; -jN)
   -t, --tap              TAP 13 on stdout; progress lines go to stderr
@@ -50,8 +54,10 @@ results.txt, results.tap and units.tsv (TEST, HYPERVISOR, VERDICT, REASON per
 line, tab-separated) for the whole run. logs/NAME.HYPERVISOR.log is a symbolic
 link to the newest console log of that test. docs/runner.md has the details.
 
-Exit status: 0 nothing failed, 1 a test failed or had an error, 2 usage or
-configuration error (nothing was run), 130 interrupted.
+Exit status: 0 nothing failed and something ran, 1 a test failed or had an
+error, 2 usage or configuration error or a hypervisor named by the user
+cannot boot a guest (nothing was run), 77 no test ran (every test skipped, or
+none selected), 130 interrupted.
 USAGE
 }
 
@@ -74,6 +80,8 @@ opt_junit=""
 opt_matrix=0
 opt_matrix_html=""
 opt_log_dir=""
+auto=0 all=0
+hv_notes=()
 cfg_file=${UNITTESTS_CFG:-}
 errata_file=${ERRATA_CFG:-}
 
@@ -122,25 +130,67 @@ set_option() {
 	esac
 }
 
-# The hypervisors to run on, into the array hypervisors.
+# The hypervisors to run on, into the array hypervisors; auto=1 when each
+# test gets the first that can run it (docs/runner.md, "Auto mode").
 choose_hypervisors() {
 	local list=$opt_hypervisors h
+	auto=0
 	if [[ -z "$list" ]]; then
 		case "${ACCEL:-}" in
 		tcg) list=qemu-tcg ;;
 		kvm) list=qemu-kvm ;;
-		'') if hv_available qemu-kvm; then list=qemu-kvm; else list=qemu-tcg; fi ;;
+		'') auto=1; list=$(hv_auto_order); list=${list// /,} ;;
 		*) die_usage "ACCEL must be tcg or kvm, not '$ACCEL'" ;;
 		esac
 	fi
-	[[ "$list" == all ]] && list=${HV_ALL// /,}
+	[[ "$list" == all ]] && list=${HV_KINDS// /,} all=1
 	hypervisors=()
 	IFS=, read -ra list <<<"$list"
 	for h in "${list[@]}"; do
-		hv_known "$h" || die_usage "unknown hypervisor '$h' (known: $HV_ALL)"
+		hv_known "$h" || die_usage "unknown hypervisor '$h' (known: ${HV_KINDS// /, }, each optionally @VERSION; or all)"
 		[[ " ${hypervisors[*]} " == *" $h "* ]] || hypervisors+=("$h")
 	done
 	((${#hypervisors[@]})) || die_usage "no hypervisor given"
+}
+
+# Probe the hypervisors (in parallel, cached: scripts/hv.sh) and say once
+# what each is. A hypervisor the user named that cannot boot a guest ends
+# the run here; auto mode and "all" pass over it and say why.
+probe_hypervisors() {
+	local h i m first specs=() usable=() line
+	for h in "${hypervisors[@]}"; do
+		specs+=("$h")
+		for i in "${selected[@]}"; do
+			m=$(hv_cfg_cpu "$h" "${t_cpu[i]}" "${t_bcpu[i]}")
+			[[ -n "$m" && " ${specs[*]} " != *" $h|$m "* ]] && specs+=("$h|$m")
+		done
+	done
+	hv_probe_all "${specs[@]}"
+	for h in "${hypervisors[@]}"; do
+		if hv_available "$h"; then
+			usable+=("$h")
+			line="$h: $(hv_describe "$h")"
+			m=$(hv_model "$h")
+			first=$("_hv_$(_hv_backend "$h")_models" "$h" | head -n 1)
+			if [[ "$m" != "$first" ]]; then
+				hv_available "$h" "$first"
+				line+=" (-cpu $first does not boot: $HV_REASON)"
+			fi
+			hv_notes+=("$line")
+		elif ((auto || all)); then
+			hv_notes+=("$h: passed over, unavailable: $HV_REASON")
+		else
+			echo "run_tests.sh: $h cannot run guests: $HV_REASON" >&2
+			echo "run_tests.sh: nothing was run" >&2
+			exit 2
+		fi
+	done
+	((all)) && hypervisors=("${usable[@]}")
+	if ((${#usable[@]} == 0)); then
+		printf 'run_tests.sh: %s\n' "${hv_notes[@]}" >&2
+		echo "run_tests.sh: no hypervisor can run guests; nothing was run" >&2
+		exit 2
+	fi
 }
 
 # ------------------------------------------------------------ configuration
@@ -319,6 +369,19 @@ write_unbooted_junit() {
 	printf '    </testcase>\n  </testsuite>\n</testsuites>\n'
 }
 
+# Per hypervisor of the run: its binary, version, CPU model and what its
+# probe said, for the matrix's legend (scripts/matrix).
+write_hypervisors_tsv() {
+	local h
+	for h in "${hypervisors[@]}"; do
+		if hv_available "$h"; then
+			printf '%s\t%s\t%s\t%s\n' "$h" "$(hv_version "$h")" "$(hv_model "$h")" "$(hv_describe "$h")"
+		else
+			printf '%s\t\t\tunavailable: %s\n' "$h" "${HV_REASON//$'\t'/ }"
+		fi
+	done >"$run_dir/hypervisors.tsv"
+}
+
 # Every unit that finished, in the order of the run (hypervisor by
 # hypervisor, cfg order), into units.tsv: the matrix reads it.
 write_units_tsv() {
@@ -364,7 +427,7 @@ write_reports() {
 		write_junit "$opt_junit" || ok=1
 	fi
 	[[ -n "$opt_matrix_html" ]] && matrix_args+=(--html "$opt_matrix_html")
-	if [[ -z "$interrupted" ]] && ((opt_matrix || ${#hypervisors[@]} > 1)); then
+	if [[ -z "$interrupted" ]] && ((opt_matrix || (!auto && ${#hypervisors[@]} > 1))); then
 		matrix_args+=(--text)
 	fi
 	if ((${#matrix_args[@]})); then
@@ -426,20 +489,22 @@ print_totals() {
 # Per running job, keyed by its PID, which is also its process group.
 declare -A job_unit=() job_start=()
 
-# Units are "TESTINDEX HYPERVISOR"; per unit, its nonce and log base name.
-declare -A unit_nonce=() unit_base=() unit_cmd=()
+# Units are "TESTINDEX HYPERVISOR" (HYPERVISOR "none": auto mode found none
+# for the test, reason in unit_none_reason); per unit, its nonce, log base
+# name, command and CPU model.
+declare -A unit_nonce=() unit_base=() unit_cmd=() unit_model=() unit_none_reason=()
 
 # Why this test does not boot on H ("SKIP reason" or "ERROR reason"), or "".
+# Call it in the main shell (hv_fit caches what it learns).
 unbooted_reason() {
-	local i=$1 h=$2 missing requires=()
+	local i=$1 h=$2 requires=()
 	read -ra requires <<<"${t_requires[i]}"
-	if [[ -n "${t_hvs[i]}" ]] && ! word_in "$h" "${t_hvs[i]}"; then
+	if [[ "$h" == none ]]; then
+		echo "SKIP ${unit_none_reason[$i]}"
+	elif [[ -n "${t_hvs[i]}" ]] && ! word_in "$(hv_kind "$h")" "${t_hvs[i]}" && ! word_in "$h" "${t_hvs[i]}"; then
 		echo "SKIP not run on $h (hypervisors = ${t_hvs[i]})"
-	elif ! hv_available "$h"; then
-		echo "SKIP $h unavailable: $HV_REASON"
-	elif missing=$(hv_missing_features --cpu "$(hv_cpu "$i" "$h")" "$h" "${requires[@]}") &&
-		[[ -n "$missing" ]]; then
-		echo "SKIP $h lacks ${missing//$'\n'/ }"
+	elif ! hv_fit "$h" "$(hv_cpu "$i" "$h")" "${requires[@]}"; then
+		echo "SKIP $h $HV_REASON"
 	elif [[ ! -f "x86/${t_file[i]}" ]]; then
 		echo "ERROR image x86/${t_file[i]} not found (run make)"
 	fi
@@ -447,11 +512,11 @@ unbooted_reason() {
 
 # The cfg's CPU model and extra parameters of test I for hypervisor H.
 hv_cpu() {
-	if [[ "$2" == bochs ]]; then echo "${t_bcpu[$1]}"; else echo "${t_cpu[$1]}"; fi
+	hv_cfg_cpu "$2" "${t_cpu[$1]}" "${t_bcpu[$1]}"
 }
 
 hv_params() {
-	if [[ "$2" == bochs ]]; then echo "${t_bparams[$1]}"; else echo "${t_params[$1]}"; fi
+	if [[ "$(hv_kind "$2")" == bochs ]]; then echo "${t_bparams[$1]}"; else echo "${t_params[$1]}"; fi
 }
 
 test_timeout() {
@@ -479,13 +544,16 @@ guest_args() {
 }
 
 start_unit() {
-	local unit=$1 i=${1%% *} h=${1#* } nonce base cmdline secs args
+	local unit=$1 i=${1%% *} h=${1#* } nonce base cmdline secs args model
 	nonce=$(hvt_nonce)
 	base="$run_dir/${t_name[i]}.$h"
 	args=$(guest_args "${t_args[i]}")
-	cmdline="${args:+$args }$(hvt_exclusions "$h" "${t_name[i]}" "$errata_file")nonce=$nonce"
+	model=$(hv_cpu "$i" "$h")
+	[[ -n "$model" ]] || model=$(hv_model "$h")
+	unit_model[$unit]=$model
+	cmdline="${args:+$args }$(hvt_exclusions "$h" "${t_name[i]}" "$errata_file" "$model")nonce=$nonce"
 	hv_command "$h" --image "x86/${t_file[i]}" --append "$cmdline" \
-		--smp "${t_smp[i]}" --memory "${t_mem[i]}" --cpu "$(hv_cpu "$i" "$h")" \
+		--smp "${t_smp[i]}" --memory "${t_mem[i]}" --cpu "$model" \
 		--params "$(hv_params "$i" "$h")" --console "$base.log" || return 1
 	: >"$base.log"
 	[[ -n "$opt_log_dir" ]] || hvt_symlink "${base#logs/}.log" "logs/${t_name[i]}.$h.log"
@@ -512,7 +580,8 @@ finish_unit() {
 	[[ -s "$base.err" ]] || rm -f "$base.err"
 
 	tap_number=$((tap_number + 1))
-	args=(--test "${t_name[i]}" --hypervisor "$h" --hv-version "$(hv_version "$h")"
+	mapfile -t args < <(hv_target_args "$h" "${unit_model[$unit]}")
+	args+=(--test "${t_name[i]}"
 		--nonce "${unit_nonce[$unit]}" --exit-code "$rc"
 		--cmdline "${unit_cmd[$unit]}" --duration "$secs"
 		--timeout "$limit" --summary "$base.summary" --tap "$tap_number"
@@ -649,21 +718,30 @@ new_run_dir() {
 	printf '%s\n' "$opt_log_dir"
 }
 
-# Every selected test on every hypervisor, hypervisor by hypervisor.
+# Every selected test on every hypervisor, hypervisor by hypervisor; in auto
+# mode each test once, on the first hypervisor that can run it.
 make_units() {
-	local h i
+	local h i requires
 	units=()
-	for h in "${hypervisors[@]}"; do
+	if ((auto)); then
 		for i in "${selected[@]}"; do
-			units+=("$i $h")
+			read -ra requires <<<"${t_requires[i]}"
+			if HVT_HYPERVISORS="${hypervisors[*]}" hv_choose "${t_hvs[i]}" "${t_cpu[i]}" \
+				"${t_bcpu[i]}" "${requires[@]}"; then
+				units+=("$i $HV_CHOICE")
+			else
+				units+=("$i none")
+				unit_none_reason[$i]=$HV_REASON_BRIEF
+			fi
 		done
-	done
+	else
+		for h in "${hypervisors[@]}"; do
+			for i in "${selected[@]}"; do
+				units+=("$i $h")
+			done
+		done
+	fi
 	total=${#units[@]}
-	# Probe each hypervisor here, in this shell: hv_available caches what it
-	# learns for the $(...) subshells that follow.
-	for h in "${hypervisors[@]}"; do
-		hv_available "$h"
-	done
 }
 
 start_run() {
@@ -671,12 +749,23 @@ start_run() {
 	run_dir=$(new_run_dir) || exit 2
 	: >"$run_dir/results.txt"
 	echo "1..$total" >"$run_dir/results.tap"
-	info "run_tests: $total test$( ((total == 1)) || echo s) on ${hypervisors[*]}," \
-		"$jobs at a time; logs in $run_dir/"
+	if ((auto)); then
+		info "run_tests: $total test$( ((total == 1)) || echo s), each on the first of" \
+			"${hypervisors[*]} that can run it, $jobs at a time; logs in $run_dir/"
+	else
+		info "run_tests: $total test$( ((total == 1)) || echo s) on ${hypervisors[*]}," \
+			"$jobs at a time; logs in $run_dir/"
+	fi
+	write_hypervisors_tsv
 	if ((opt_tap)); then
 		echo "TAP version 13"
 		echo "1..$total"
 	fi
+	local note
+	for note in "${hv_notes[@]}"; do
+		info "  $note"
+		((opt_tap)) && echo "# $note"
+	done
 	trap 'on_signal INT' INT
 	trap 'on_signal TERM' TERM
 	trap 'on_signal HUP' HUP
@@ -719,8 +808,11 @@ end_run() {
 		*) exit 143 ;;
 		esac
 	fi
+	((n_fail == 0 && n_pass == 0)) && info "run_tests: no test ran (every test skipped); exit status 77"
 	print_totals
 	((n_fail == 0 && reports == 0)) || exit 1
+	# A run that tested nothing is not green.
+	((n_pass == 0)) && exit 77
 	exit 0
 }
 
@@ -742,6 +834,7 @@ main() {
 	check_errata
 	choose_hypervisors
 	check_settings
+	probe_hypervisors
 	make_units
 	start_run
 	run_units

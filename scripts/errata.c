@@ -22,7 +22,7 @@ struct hvt_errata {
 bool hvt_hypervisor_known(const char *hv)
 {
 	return hv && (strcmp(hv, "qemu-tcg") == 0 || strcmp(hv, "qemu-kvm") == 0 ||
-		      strcmp(hv, "bochs") == 0);
+		      strcmp(hv, "bochs") == 0 || strcmp(hv, "xen") == 0);
 }
 
 /*
@@ -108,28 +108,50 @@ static bool parse_condition(const char *s, size_t len, enum op *op,
 	return *n > 0;
 }
 
+static bool glob_match_pattern_n(const char *pattern, size_t plen, const char *s);
+
+/* A facet condition "module=GLOB" or "cpu=GLOB": its glob, or NULL when it is none. */
+static const char *facet_glob(const char *cond, const char *facet)
+{
+	size_t n = strlen(facet);
+
+	return strncmp(cond, facet, n) == 0 && cond[n] == '=' ? cond + n + 1 : NULL;
+}
+
 /*
- * Check each comma-separated condition of @versions: only its syntax with @check_only, else
- * whether version @ver holds it. True when all conditions pass; an empty field fails.
+ * Check each comma-separated condition of @versions: only its syntax when @t is NULL, else
+ * whether target @t holds it (@ver, @nver: @t's version components, nver 0 when it has
+ * none). True when all conditions pass; an empty field or an empty condition fails.
  */
-static bool each_condition(const char *versions, const unsigned long long *ver, size_t nver,
-			   bool check_only)
+static bool each_condition(const char *versions, const struct hvt_target *t,
+			   const unsigned long long *ver, size_t nver)
 {
 	const char *p = versions;
 
 	if (*p == '\0')
 		return false;
 	for (;;) {
-		const char *comma = strchr(p, ',');
+		const char *cpu = facet_glob(p, "cpu"), *module = facet_glob(p, "module");
+		const char *comma = cpu ? NULL : strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
 		unsigned long long c[MAX_COMPONENTS];
 		size_t nc;
 		enum op op;
 		int cmp;
 
-		if (!parse_condition(p, len, &op, c, &nc))
+		if (cpu || module) {
+			const char *glob = cpu ? cpu : module, *value = t ? (cpu ? t->cpu : t->module) : NULL;
+			size_t glen = len - (size_t)(glob - p);
+
+			if (glen == 0 || memchr(glob, ' ', glen) || (module && memchr(glob, '=', glen)))
+				return false;
+			if (t && !(value && glob_match_pattern_n(glob, glen, value)))
+				return false;
+		} else if (!parse_condition(p, len, &op, c, &nc)) {
 			return false;
-		if (!check_only) {
+		} else if (t) {
+			if (!nver)
+				return false;
 			if (op == OP_SERIES) {
 				/* the condition's components are a prefix of the version's */
 				if (compare_components(ver, nver < nc ? nver : nc, c, nc) != 0)
@@ -150,19 +172,28 @@ static bool each_condition(const char *versions, const unsigned long long *ver, 
 
 bool hvt_versions_valid(const char *versions)
 {
-	return strcmp(versions, "*") == 0 || each_condition(versions, NULL, 0, true);
+	return strcmp(versions, "*") == 0 || each_condition(versions, NULL, NULL, 0);
+}
+
+bool hvt_target_matches(const char *versions, const struct hvt_target *t)
+{
+	unsigned long long v[MAX_COMPONENTS];
+	size_t n = 0;
+
+	if (!t)
+		return false;
+	if (strcmp(versions, "*") == 0)
+		return true;
+	if (t->version)
+		n = parse_version(t->version, strlen(t->version), v, false);
+	return each_condition(versions, t, v, n);
 }
 
 bool hvt_version_matches(const char *versions, const char *version)
 {
-	unsigned long long v[MAX_COMPONENTS];
-	size_t n;
+	struct hvt_target t = { .version = version };
 
-	if (strcmp(versions, "*") == 0)
-		return true;
-	if (!version || !(n = parse_version(version, strlen(version), v, false)))
-		return false;
-	return each_condition(versions, v, n, false);
+	return hvt_target_matches(versions, &t);
 }
 
 /* Whether the first @len bytes of @s match @pattern. */
@@ -193,6 +224,18 @@ static bool glob_match_n(const char *pattern, const char *s, size_t len)
 bool hvt_glob_match(const char *pattern, const char *s)
 {
 	return glob_match_n(pattern, s, strlen(s));
+}
+
+/* Whether @s matches the first @plen bytes of @pattern. */
+static bool glob_match_pattern_n(const char *pattern, size_t plen, const char *s)
+{
+	char buf[256];
+
+	if (plen >= sizeof(buf))
+		return false;
+	memcpy(buf, pattern, plen);
+	buf[plen] = '\0';
+	return hvt_glob_match(buf, s);
 }
 
 bool hvt_pattern_selects(const char *pattern, const char *name)
@@ -275,7 +318,7 @@ static const char *parse_entry(const char *p, const char *end, struct entry *e, 
 	e->pub.reason = s;
 
 	if (!hvt_hypervisor_known(e->pub.hypervisor)) {
-		snprintf(what, whatlen, "unknown hypervisor '%.40s' (expected qemu-tcg, qemu-kvm or bochs)",
+		snprintf(what, whatlen, "unknown hypervisor '%.40s' (expected qemu-tcg, qemu-kvm, bochs or xen)",
 			 e->pub.hypervisor);
 		return what;
 	}
@@ -283,7 +326,7 @@ static const char *parse_entry(const char *p, const char *end, struct entry *e, 
 		return "missing VERSIONS, TEST:CHECK and REASON";
 	if (!hvt_versions_valid(e->pub.versions)) {
 		snprintf(what, whatlen,
-			 "bad VERSIONS '%.60s' (expected '*' or conditions like 7.2, =7.2.22, <8.0, >=7.1, joined by ',')",
+			 "bad VERSIONS '%.60s' (expected '*' or conditions like 7.2, =7.2.22, <8.0, >=7.1, module=kvm_amd, cpu=host*, joined by ',')",
 			 e->pub.versions);
 		return what;
 	}
@@ -446,11 +489,11 @@ const struct hvt_erratum *hvt_errata_entry(const struct hvt_errata *e, size_t i)
 	return e && i < e->n ? &e->v[i].pub : NULL;
 }
 
-bool hvt_erratum_applies(const struct hvt_erratum *x, const char *hypervisor,
-			 const char *version, const char *test)
+bool hvt_erratum_applies(const struct hvt_erratum *x, const struct hvt_target *t,
+			 const char *test)
 {
-	return x && hypervisor && test && strcmp(x->hypervisor, hypervisor) == 0 &&
-	       hvt_version_matches(x->versions, version) && hvt_glob_match(x->test, test);
+	return x && t && t->hypervisor && test && strcmp(x->hypervisor, t->hypervisor) == 0 &&
+	       hvt_target_matches(x->versions, t) && hvt_glob_match(x->test, test);
 }
 
 bool hvt_erratum_covers(const struct hvt_erratum *x, const char *check)
@@ -461,8 +504,8 @@ bool hvt_erratum_covers(const struct hvt_erratum *x, const char *check)
 }
 
 const struct hvt_erratum *hvt_errata_next_not_run(const struct hvt_errata *e,
-						  const char *hypervisor, const char *version,
-						  const char *test, size_t *pos)
+						  const struct hvt_target *t, const char *test,
+						  size_t *pos)
 {
 	size_t i, j;
 
@@ -472,14 +515,14 @@ const struct hvt_erratum *hvt_errata_next_not_run(const struct hvt_errata *e,
 		const struct hvt_erratum *x = &e->v[i].pub;
 		bool dup = false;
 
-		if (!x->not_run || !hvt_erratum_applies(x, hypervisor, version, test))
+		if (!x->not_run || !hvt_erratum_applies(x, t, test))
 			continue;
 		/* Errata files are short; a quadratic scan keeps the iterator stateless. */
 		for (j = 0; j < i && !dup; j++) {
 			const struct hvt_erratum *y = &e->v[j].pub;
 
 			dup = y->not_run && strcmp(y->check, x->check) == 0 &&
-			      hvt_erratum_applies(y, hypervisor, version, test);
+			      hvt_erratum_applies(y, t, test);
 		}
 		if (!dup) {
 			*pos = i + 1;
@@ -490,18 +533,18 @@ const struct hvt_erratum *hvt_errata_next_not_run(const struct hvt_errata *e,
 	return NULL;
 }
 
-const struct hvt_erratum *hvt_errata_lookup(const struct hvt_errata *e, const char *hypervisor,
-					    const char *version, const char *test,
+const struct hvt_erratum *hvt_errata_lookup(const struct hvt_errata *e,
+					    const struct hvt_target *t, const char *test,
 					    const char *check)
 {
 	size_t i;
 
-	if (!e || !hypervisor || !test || !check)
+	if (!e || !t || !t->hypervisor || !test || !check)
 		return NULL;
 	for (i = 0; i < e->n; i++) {
 		const struct hvt_erratum *x = &e->v[i].pub;
 
-		if (hvt_erratum_applies(x, hypervisor, version, test) && hvt_erratum_covers(x, check))
+		if (hvt_erratum_applies(x, t, test) && hvt_erratum_covers(x, check))
 			return x;
 	}
 	return NULL;

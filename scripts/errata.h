@@ -24,6 +24,17 @@ struct hvt_erratum {
 	bool not_run;
 };
 
+/**
+ * What an entry's VERSIONS field is matched against: the run's hypervisor, its version, and
+ * for KVM the host facts that decide its behaviour (docs/errata.md).
+ */
+struct hvt_target {
+	const char *hypervisor; /**< qemu-tcg, qemu-kvm, bochs or xen */
+	const char *version;    /**< "7.2.22"; NULL or unparsable: only "*" and facet conditions */
+	const char *module;     /**< KVM module flavour (kvm_intel, kvm_amd, kvm_pvm); NULL: none */
+	const char *cpu;        /**< the CPU model the hypervisor was given; NULL: unknown */
+};
+
 /** Loaded errata: opaque. */
 struct hvt_errata;
 
@@ -51,12 +62,9 @@ size_t hvt_errata_count(const struct hvt_errata *e);
 /** Entry @p i in file order, or NULL when out of range. */
 const struct hvt_erratum *hvt_errata_entry(const struct hvt_errata *e, size_t i);
 
-/**
- * Whether entry @p x applies to a run: its hypervisor, its VERSIONS and its TEST glob.
- * @param version  as for hvt_errata_lookup()
- */
-bool hvt_erratum_applies(const struct hvt_erratum *x, const char *hypervisor,
-			 const char *version, const char *test);
+/** Whether entry @p x applies to a run: its hypervisor, its VERSIONS and its TEST glob. */
+bool hvt_erratum_applies(const struct hvt_erratum *x, const struct hvt_target *t,
+			 const char *test);
 
 /**
  * Whether entry @p x names the check @p check: its CHECK glob matches the whole name, or for
@@ -73,21 +81,20 @@ bool hvt_erratum_covers(const struct hvt_erratum *x, const char *check);
  * @return the entry, or NULL when there are no more
  */
 const struct hvt_erratum *hvt_errata_next_not_run(const struct hvt_errata *e,
-						  const char *hypervisor, const char *version,
-						  const char *test, size_t *pos);
+						  const struct hvt_target *t, const char *test,
+						  size_t *pos);
 
 /**
  * The first entry that covers a check (hvt_erratum_applies() and hvt_erratum_covers()).
  * Not-run entries count too: a check that was not excluded is judged like any other.
- * @param e           loaded errata (NULL: nothing is covered)
- * @param hypervisor  qemu-tcg, qemu-kvm or bochs
- * @param version     the hypervisor's version ("7.2.22"); NULL or unparsable matches only "*"
- * @param test        the test's name from unittests.cfg
- * @param check       the check's name
+ * @param e      loaded errata (NULL: nothing is covered)
+ * @param t      the run's hypervisor and host (NULL or no hypervisor: nothing is covered)
+ * @param test   the test's name from unittests.cfg
+ * @param check  the check's name
  * @return the entry, or NULL when none covers the check
  */
-const struct hvt_erratum *hvt_errata_lookup(const struct hvt_errata *e, const char *hypervisor,
-					    const char *version, const char *test,
+const struct hvt_erratum *hvt_errata_lookup(const struct hvt_errata *e,
+					    const struct hvt_target *t, const char *test,
 					    const char *check);
 
 /** Whether @p hv is a hypervisor the errata may name. */
@@ -107,6 +114,14 @@ int hvt_version_compare(const char *a, const char *b);
  * A malformed field or a NULL or unparsable @p version holds only for "*".
  */
 bool hvt_version_matches(const char *versions, const char *version);
+
+/**
+ * Whether a VERSIONS field holds for target @p t: its version conditions as for
+ * hvt_version_matches(), and the facet conditions "module=GLOB" (the KVM module flavour)
+ * and "cpu=GLOB" (the CPU model; it takes the rest of the field, commas included, so it
+ * comes last). A facet condition fails when the target lacks that facet.
+ */
+bool hvt_target_matches(const char *versions, const struct hvt_target *t);
 
 /** Whether @p versions is a well-formed VERSIONS field. */
 bool hvt_versions_valid(const char *versions);

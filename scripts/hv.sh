@@ -2,36 +2,68 @@
 # Variables set here are read by the scripts that source this file.
 # shellcheck disable=SC2034
 # Hypervisor backends and shared helpers for the runner scripts (x86/run,
-# run_tests.sh, scripts/check-all). Source it; it defines functions only.
+# run_tests.sh, scripts/check-all, scripts/bisect, the standalone tests).
+# Source it; it defines functions only. docs/runner.md describes the rules.
 #
-# Hypervisors: qemu-tcg, qemu-kvm, bochs. Each maps to a backend (qemu,
-# bochs) that defines four functions:
-#   _hv_BACKEND_available H    return 0, or 1 with HV_REASON set
-#   _hv_BACKEND_version H      print the version (e.g. 7.2.22)
-#   _hv_BACKEND_features H [MODEL]  print the features it offers with CPU
-#                              model MODEL ("" = its default), one per line
-#   _hv_BACKEND_command H      fill HV_ARGV from the HV_CMD_* variables
-# Adding a hypervisor is adding one such function set and a case in
+# A hypervisor is named KIND or KIND@VERSION: qemu-tcg, qemu-kvm, bochs,
+# qemu-tcg@10.0, bochs@3.0. Each kind maps to a backend (qemu, bochs) that
+# defines:
+#   _hv_BACKEND_binary H     print H's binary; or return 1 with HV_REASON
+#   _hv_BACKEND_version H    print the version of H's binary (e.g. 7.2.22)
+#   _hv_BACKEND_models H     the CPU models to try when neither the cfg nor
+#                            CPU= names one, in order: the first that boots
+#                            is H's default
+#   _hv_BACKEND_key H        extra words for the probe cache key: whatever
+#                            besides the binary and the model can change
+#                            whether a guest boots (KVM: kernel, module)
+#   _hv_BACKEND_exit_ok RC OUT  do the exit status RC and the output OUT
+#                            say that the guest left through the exit device?
+#   _hv_BACKEND_command H    fill HV_ARGV from the HV_CMD_* variables
+# Adding a hypervisor or a backend is one such function set and a line in
 # _hv_backend.
 #
+# Availability is a boot (docs/runner.md, "Which hypervisors are available"):
+# a hypervisor with a CPU model is available only when the null guest
+# build/probe/hvprobe.elf boots on it, reports on the console and exits
+# through the exit device. The same boot tells which `requires` features the
+# model offers. Answers are cached in build/cache/probe/, keyed by all that
+# can change them.
+#
 # Public interface:
-#   hv_known H                 is H a hypervisor name?
-#   hv_available H             0 if H can run guests; else 1, reason in HV_REASON
-#                              (call it in the main shell: it caches what
-#                              it learns, also the version and features)
+#   hv_known H                 is H a hypervisor name (KIND[@VERSION])?
+#   hv_kind H                  print H without its version (qemu-tcg)
+#   hv_available H [MODEL]     0 if H boots the probe with MODEL ("" = its
+#                              default, with fallbacks); else 1, reason in
+#                              HV_REASON. Call it in the main shell: it
+#                              caches what it learns.
+#   hv_probe_all H[|MODEL]...  probe these, in parallel, before the calls
+#                              that need them (a first run's cost)
+#   hv_model H                 the CPU model H boots by default
 #   hv_version H               print H's version ("" if unknown)
-#   hv_features H [MODEL]      print the cfg `requires` features H offers
-#                              with CPU model MODEL (bochs: they depend on
-#                              it; QEMU ignores it)
+#   hv_features H [MODEL]      print the `requires` features H offers with MODEL
 #   hv_missing_features [--cpu MODEL] H F..
 #                              print the features of F.. that H lacks
+#   hv_fit H MODEL F..         0 if H boots MODEL and offers F..; else 1 with
+#                              HV_REASON ("lacks vmx", "unavailable: ...")
+#   hv_auto_order              the hypervisors auto mode tries, in order
+#   hv_choose ALLOWED QCPU BCPU F..
+#                              auto mode: the first of hv_auto_order that
+#                              ALLOWED (cfg `hypervisors`, "" = any) permits
+#                              and that fits, into HV_CHOICE; else 1 with
+#                              HV_REASON saying why each was passed over
+#                              (HV_REASON_BRIEF: without the reasons of the
+#                              unavailable ones, for a run that said them)
+#   hv_cfg_cpu H QCPU BCPU     the cfg's CPU model for H (qemu_cpu, bochs_cpu)
+#   hv_target_args H [MODEL]   hvt-verdict's --hypervisor/--hv-version/
+#                              --hv-module/--hv-cpu words, one per line
+#   hv_describe H              one line: binary, version, default model
 #   hv_command H [options] [-- EXTRA...]
 #       fill the array HV_ARGV with the command that boots a guest:
 #       --image FILE     the ELF image (required)
 #       --append STR     the guest command line
 #       --smp N          CPUs (default 1)
 #       --memory MIB     RAM in MiB (default 128)
-#       --cpu MODEL      CPU model ("" = the hypervisor's default)
+#       --cpu MODEL      CPU model ("" = H's default, hv_model)
 #       --params STR     extra hypervisor parameters: QEMU arguments split on
 #                        white space; Bochs configuration lines split on ';'
 #       --console DEST   a file that receives COM1, or "stdout"
@@ -40,13 +72,19 @@
 #   hv_spawn SECS CMD...       start CMD as a job with a timeout (see below)
 #   hv_kill PID [SIG]          stop such a job and everything it started
 
-HV_ALL="qemu-tcg qemu-kvm bochs"
+HV_KINDS="qemu-kvm qemu-tcg bochs"
+# Auto mode's preference (HVT_HYPERVISORS overrides): hardware first, then
+# the emulators, QEMU before Bochs for speed.
+HV_DEFAULT_ORDER="qemu-kvm qemu-tcg bochs"
 HVT_ROOT=${HVT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 
 HV_REASON=""
 HV_ARGV=()
-declare -A _hv_avail_cache=() _hv_reason_cache=() _hv_version_cache=() \
-	_hv_features_cache=()
+HV_CHOICE=""
+# Per "H|MODEL": the probe's answer (0 boots, 1 not), its reason and features.
+declare -A _hv_probe_status=() _hv_probe_reason=() _hv_probe_features=()
+# Per H: its binary (or the reason there is none), version, default model.
+declare -A _hv_binary_cache=() _hv_binary_reason=() _hv_version_cache=() _hv_model_cache=()
 
 # ------------------------------------------------------------ configuration
 
@@ -72,60 +110,350 @@ _hv_abspath() {
 	esac
 }
 
-# ------------------------------------------------------------ dispatch
+# ------------------------------------------------------------ names
 
 hv_known() {
-	case "$1" in
-	qemu-tcg|qemu-kvm|bochs) return 0 ;;
-	*) return 1 ;;
-	esac
+	local kind=${1%%@*}
+	[[ " $HV_KINDS " == *" $kind "* && -n "$kind" ]] || return 1
+	[[ "$1" != *@* ]] || [[ "${1#*@}" =~ ^[0-9]+(\.[0-9]+)*$ ]]
+}
+
+hv_kind() {
+	printf '%s\n' "${1%%@*}"
+}
+
+# The version H asks for ("" = whatever the configured binary is).
+_hv_wanted_version() {
+	[[ "$1" == *@* ]] && printf '%s\n' "${1#*@}"
+	return 0
 }
 
 _hv_backend() {
-	case "$1" in
+	case "${1%%@*}" in
 	qemu-tcg|qemu-kvm) echo qemu ;;
 	bochs) echo bochs ;;
 	*) return 1 ;;
 	esac
 }
 
-hv_available() {
-	local h=$1 backend
-	if [[ -z "${_hv_avail_cache[$h]+set}" ]]; then
+hv_auto_order() {
+	local list=${HVT_HYPERVISORS:-$HV_DEFAULT_ORDER}
+	printf '%s\n' "${list//,/ }"
+}
+
+# Does VERSION (7.2.22) belong to the series WANT (7.2)?
+_hv_version_in() {
+	local v=$1 want=$2
+	[[ -n "$v" ]] || return 1
+	[[ "$v" == "$want" || "$v" == "$want".* ]]
+}
+
+# _hv_resolve_binary H CONFIGURED PROVISIONED VERSION_FN: H's binary into
+# HV_BINARY. Without a version, CONFIGURED (QEMU=, BOCHS=, config.sh); with
+# one, CONFIGURED when its version is of that series, else PROVISIONED, the
+# binary `scripts/get-hypervisor` puts under build/hv/ (docs/hypervisors.md).
+_hv_resolve_binary() {
+	local h=$1 configured=$2 provisioned=$3 version_fn=$4 want dir
+	want=$(_hv_wanted_version "$h")
+	HV_BINARY=""
+	if [[ -z "$want" ]]; then
+		HV_BINARY=$configured
+	elif command -v "$configured" >/dev/null 2>&1 &&
+		_hv_version_in "$("$version_fn" "$configured")" "$want"; then
+		HV_BINARY=$configured
+	elif [[ -x "$provisioned" ]]; then
+		HV_BINARY=$provisioned
+	else
+		dir=${provisioned#"$HVT_ROOT/build/hv/"}
+		dir=${dir%%/*}
+		HV_REASON="$(hv_kind "$h") $want is not provisioned: build/hv/$dir is missing (run scripts/get-hypervisor ${dir%-*} ${dir##*-}) and '$configured' is not $want"
+		return 1
+	fi
+	if ! command -v "$HV_BINARY" >/dev/null 2>&1; then
+		HV_REASON="binary '$HV_BINARY' not found"
+		return 1
+	fi
+}
+
+# H's binary into HV_BINARY, cached in this shell; 1 with HV_REASON when none.
+_hv_binary() {
+	local h=$1
+	if [[ -z "${_hv_binary_cache[$h]+set}" ]]; then
 		HV_REASON=""
-		if ! backend=$(_hv_backend "$h"); then
-			_hv_avail_cache[$h]=1
-			_hv_reason_cache[$h]="unknown hypervisor '$h'"
-		elif "_hv_${backend}_available" "$h"; then
-			_hv_avail_cache[$h]=0
-			_hv_reason_cache[$h]=""
-			# Fill the other caches here, in the caller's shell: later
-			# calls from $(...) subshells then find them.
-			_hv_version_cache[$h]=$("_hv_${backend}_version" "$h")
-			_hv_features_cache[$h]=$("_hv_${backend}_features" "$h")
+		if "_hv_$(_hv_backend "$h")_binary" "$h"; then
+			_hv_binary_cache[$h]=$HV_BINARY
+			_hv_binary_reason[$h]=""
 		else
-			_hv_avail_cache[$h]=1
-			_hv_reason_cache[$h]=$HV_REASON
+			_hv_binary_cache[$h]=""
+			_hv_binary_reason[$h]=$HV_REASON
 		fi
 	fi
-	HV_REASON=${_hv_reason_cache[$h]}
-	return "${_hv_avail_cache[$h]}"
+	HV_BINARY=${_hv_binary_cache[$h]}
+	HV_REASON=${_hv_binary_reason[$h]}
+	[[ -n "$HV_BINARY" ]]
 }
 
 hv_version() {
 	local h=$1
 	if [[ -z "${_hv_version_cache[$h]+set}" ]]; then
-		_hv_version_cache[$h]=$("_hv_$(_hv_backend "$h")_version" "$h")
+		if _hv_binary "$h"; then
+			_hv_version_cache[$h]=$("_hv_$(_hv_backend "$h")_version_of" "$HV_BINARY")
+		else
+			_hv_version_cache[$h]=""
+		fi
 	fi
 	printf '%s\n' "${_hv_version_cache[$h]}"
 }
 
-hv_features() {
-	local h=$1 key=$1${2:+/$2}
-	if [[ -z "${_hv_features_cache[$key]+set}" ]]; then
-		_hv_features_cache[$key]=$("_hv_$(_hv_backend "$h")_features" "$h" "${2:-}")
+# ------------------------------------------------------------ the probe
+
+# The probe cache (HVT_PROBE_CACHE overrides: tests, standalone runs).
+_hv_probe_dir() {
+	printf '%s\n' "${HVT_PROBE_CACHE:-$HVT_ROOT/build/cache/probe}"
+}
+
+_hv_probe_image() {
+	printf '%s\n' "${HVT_PROBE_IMAGE:-$HVT_ROOT/build/probe/hvprobe.elf}"
+}
+
+# Seconds a probe may take: QEMU boots it in 0.1 s, Bochs in 3 s.
+_hv_probe_timeout() {
+	case "$(_hv_backend "$1")" in
+	bochs) echo 60 ;;
+	*) echo 20 ;;
+	esac
+}
+
+# Size and modification time of FILE, "none" when it is missing.
+_hv_file_stamp() {
+	local path
+	path=$(type -P "$1" 2>/dev/null) || path=$1
+	stat -L -c '%s.%Y' "$path" 2>/dev/null || echo none
+}
+
+# The cache key of H with MODEL: everything that can change whether the probe
+# boots and what it sees.
+_hv_probe_key() {
+	local h=$1 model=$2
+	_hv_binary "$h" || return 1
+	printf 'v1 %s bin=%s stamp=%s version=%s model=%s probe=%s %s\n' "$(hv_kind "$h")" \
+		"$HV_BINARY" "$(_hv_file_stamp "$HV_BINARY")" "$(hv_version "$h")" "$model" \
+		"$(_hv_file_stamp "$(_hv_probe_image)")" "$("_hv_$(_hv_backend "$h")_key" "$h")"
+}
+
+_hv_probe_file() {
+	local sum
+	read -r sum _ < <(cksum <<<"$1")
+	printf '%s/%s\n' "$(_hv_probe_dir)" "$sum"
+}
+
+# Text from a hypervisor for a one-line reason: control bytes as '?', lines
+# joined by " / ", at most 300 bytes.
+_hv_oneline() {
+	local s
+	s=$(head -c 4096 | head -n "${1:-2}" | LC_ALL=C tr -c '[:print:]\n' '?')
+	s=${s//$'\n'/ / }
+	((${#s} > 300)) && s="${s:0:297}..."
+	printf '%s\n' "$s"
+}
+
+# _hv_probe_run H MODEL FILE: boot the probe guest, write the answer to FILE:
+#   key=KEY, status=0|1, reason=TEXT, feature=NAME..., info=TEXT...
+_hv_probe_run() {
+	local h=$1 model=$2 file=$3 key dir nonce rc vrc verdict reason line name st
+	local features=() infos=()
+	key=$(_hv_probe_key "$h" "$model") || return 1
+	mkdir -p "$(_hv_probe_dir)" || return 1
+	dir=$(mktemp -d "$(_hv_probe_dir)/run.XXXXXX") || return 1
+	nonce=$(hvt_nonce)
+	if ! hv_command "$h" --image "$(_hv_probe_image)" --append "nonce=$nonce" \
+		--memory 64 --cpu "$model" --console "$dir/console.log" 2>"$dir/out"; then
+		reason="cannot build the command: $(_hv_oneline <"$dir/out")"
+		rc=-1
+	elif [[ ! -f "$(_hv_probe_image)" ]]; then
+		reason="the probe guest $(_hv_probe_image) is missing (run make)"
+		rc=-1
+	else
+		: >"$dir/console.log"
+		timeout --foreground -k 2 "$(_hv_probe_timeout "$h")" "${HV_ARGV[@]}" \
+			</dev/null >"$dir/out" 2>&1
+		rc=$?
+		"$HVT_ROOT/build/host/hvt-verdict" --test hvprobe --nonce "$nonce" \
+			--exit-code "$rc" --summary "$dir/summary" --checks "$dir/checks" \
+			"$dir/console.log" >/dev/null 2>&1
+		vrc=$?
+		verdict=$(sed -n 's/^verdict=//p' "$dir/summary" 2>/dev/null)
+		if [[ "$verdict" == PASS || "$verdict" == SKIP ]] &&
+			"_hv_$(_hv_backend "$h")_exit_ok" "$rc" "$dir/out"; then
+			reason=""
+			while IFS=$'\t' read -r st name; do
+				[[ "$st" == PASS ]] && features+=("$name")
+			done <"$dir/checks"
+			while IFS= read -r line; do
+				[[ "$line" == "# "* && "$line" != "# summary:"* ]] && infos+=("${line#\# }")
+			done < <(tr -d '\r' <"$dir/console.log")
+		else
+			# The hypervisor's own words first: its stderr, its status.
+			reason=$(_hv_oneline <"$dir/out")
+			if ((rc == 124)); then
+				reason+="${reason:+ }(timed out after $(_hv_probe_timeout "$h") s)"
+			elif ((rc > 128)); then
+				reason+="${reason:+ }(killed by SIG$(kill -l "$rc" 2>/dev/null || echo "$((rc - 128))"))"
+			else
+				reason+="${reason:+ }(exit status $rc)"
+			fi
+			if [[ -z "$(_hv_oneline <"$dir/out")" ]]; then
+				if ((vrc == 99)); then
+					reason="the null guest did not complete: $(sed -n 's/^reason=//p' "$dir/summary" 2>/dev/null) $reason"
+				elif [[ -n "$verdict" ]]; then
+					reason="the null guest did not leave through the exit device $reason"
+				fi
+			fi
+		fi
 	fi
-	[[ -n "${_hv_features_cache[$key]}" ]] && printf '%s\n' "${_hv_features_cache[$key]}"
+	{
+		printf 'key=%s\n' "$key"
+		printf 'status=%s\n' "$([[ -z "$reason" ]] && echo 0 || echo 1)"
+		printf 'reason=%s\n' "$reason"
+		((${#features[@]})) && printf 'feature=%s\n' "${features[@]}"
+		((${#infos[@]})) && printf 'info=%s\n' "${infos[@]}"
+	} >"$dir/answer"
+	mv -f "$dir/answer" "$file"
+	rm -rf "$dir"
+}
+
+# Read a probe answer file into the caches, for "H|MODEL"; 1 when FILE is
+# missing or holds another key.
+_hv_probe_load() {
+	local slot=$1 file=$2 key=$3 line status="" reason="" features=""
+	[[ -f "$file" ]] || return 1
+	while IFS= read -r line; do
+		case "$line" in
+		key=*) [[ "${line#key=}" == "$key" ]] || return 1 ;;
+		status=*) status=${line#status=} ;;
+		reason=*) reason=${line#reason=} ;;
+		feature=*) features+="${line#feature=}"$'\n' ;;
+		esac
+	done <"$file"
+	[[ "$status" == 0 || "$status" == 1 ]] || return 1
+	_hv_probe_status[$slot]=$status
+	_hv_probe_reason[$slot]=$reason
+	_hv_probe_features[$slot]=${features%$'\n'}
+}
+
+# Make sure "H|MODEL" is known in this shell: from the cache, else a boot.
+_hv_probe() {
+	local h=$1 model=$2 slot="$1|$2" key file
+	[[ -n "${_hv_probe_status[$slot]+set}" ]] && return 0
+	# In this shell, so that the key's subshell finds them cached.
+	_hv_binary "$h" && hv_version "$h" >/dev/null
+	if ! key=$(_hv_probe_key "$h" "$model"); then
+		_hv_binary "$h"
+		_hv_probe_status[$slot]=1
+		_hv_probe_reason[$slot]=$HV_REASON
+		_hv_probe_features[$slot]=""
+		return 0
+	fi
+	file=$(_hv_probe_file "$key")
+	_hv_probe_load "$slot" "$file" "$key" && return 0
+	_hv_probe_run "$h" "$model" "$file"
+	_hv_probe_load "$slot" "$file" "$key" && return 0
+	_hv_probe_status[$slot]=1
+	_hv_probe_reason[$slot]="the probe could not run (cannot write $(_hv_probe_dir)?)"
+	_hv_probe_features[$slot]=""
+}
+
+# hv_probe_all H[|MODEL]...: boot the probes that are not cached, all at
+# once; H alone (or H|) means H's first default model.
+hv_probe_all() {
+	local spec h model key file pids=()
+	for spec in "$@"; do
+		h=${spec%%|*} model=""
+		[[ "$spec" == *"|"* ]] && model=${spec#*|}
+		hv_known "$h" || continue
+		[[ -z "$model" ]] && model=$("_hv_$(_hv_backend "$h")_models" "$h" | head -n 1)
+		[[ -n "${_hv_probe_status["$h|$model"]+set}" ]] && continue
+		key=$(_hv_probe_key "$h" "$model") || continue
+		file=$(_hv_probe_file "$key")
+		_hv_probe_load "$h|$model" "$file" "$key" && continue
+		_hv_probe_run "$h" "$model" "$file" &
+		pids+=($!)
+	done
+	((${#pids[@]})) && wait "${pids[@]}"
+	return 0
+}
+
+# H's default model: the first of its models that boots (none: the first).
+# _hv_model_fill works in this shell; hv_model prints.
+_hv_model_fill() {
+	local h=$1 m first=""
+	[[ -n "${_hv_model_cache[$h]+set}" ]] && return 0
+	while IFS= read -r m; do
+		[[ -z "$first" ]] && first=$m
+		_hv_probe "$h" "$m"
+		if [[ "${_hv_probe_status["$h|$m"]}" == 0 ]]; then
+			_hv_model_cache[$h]=$m
+			return 0
+		fi
+	done < <("_hv_$(_hv_backend "$h")_models" "$h")
+	_hv_model_cache[$h]=$first
+}
+
+hv_model() {
+	_hv_model_fill "$1"
+	printf '%s\n' "${_hv_model_cache[$1]}"
+}
+
+# Why no default model of H boots: what each model tried said (once when
+# they all said the same).
+_hv_models_reason() {
+	local h=$1 m models=() out="" same=1 first
+	mapfile -t models < <("_hv_$(_hv_backend "$h")_models" "$h")
+	first=${_hv_probe_reason["$h|${models[0]}"]}
+	for m in "${models[@]}"; do
+		[[ "${_hv_probe_reason["$h|$m"]}" == "$first" ]] || same=0
+		out+="${out:+; }-cpu $m: ${_hv_probe_reason["$h|$m"]}"
+	done
+	if ((${#models[@]} == 1)); then
+		printf '%s\n' "$first"
+	elif ((same)); then
+		printf 'no CPU model boots (%s): %s\n' "${models[*]}" "$first"
+	else
+		printf 'no CPU model boots: %s\n' "$out"
+	fi
+}
+
+hv_available() {
+	local h=$1 model=${2:-}
+	HV_REASON=""
+	if ! hv_known "$h"; then
+		HV_REASON="unknown hypervisor '$h' (known: $HV_KINDS, each optionally @VERSION)"
+		return 1
+	fi
+	if ! _hv_binary "$h"; then
+		return 1
+	fi
+	if [[ -z "$model" ]]; then
+		_hv_model_fill "$h"
+		model=${_hv_model_cache[$h]}
+		_hv_probe "$h" "$model"
+		if [[ "${_hv_probe_status["$h|$model"]}" != 0 ]]; then
+			HV_REASON=$(_hv_models_reason "$h")
+			return 1
+		fi
+		return 0
+	fi
+	_hv_probe "$h" "$model"
+	HV_REASON=${_hv_probe_reason["$h|$model"]}
+	[[ "${_hv_probe_status["$h|$model"]}" == 0 ]]
+}
+
+hv_features() {
+	local h=$1 model=${2:-}
+	[[ -n "$model" ]] || { _hv_model_fill "$h"; model=${_hv_model_cache[$h]}; }
+	_hv_probe "$h" "$model"
+	[[ -n "${_hv_probe_features["$h|$model"]}" ]] &&
+		printf '%s\n' "${_hv_probe_features["$h|$model"]}"
 	return 0
 }
 
@@ -137,10 +465,81 @@ hv_missing_features() {
 	fi
 	h=$1
 	shift
-	offered=" $(hv_features "$h" "$model" | tr '\n' ' ') "
+	[[ -n "$model" ]] || { _hv_model_fill "$h"; model=${_hv_model_cache[$h]}; }
+	_hv_probe "$h" "$model"
+	offered=" ${_hv_probe_features["$h|$model"]//$'\n'/ } "
 	for f in "$@"; do
 		[[ "$offered" == *" $f "* ]] || printf '%s\n' "$f"
 	done
+}
+
+hv_fit() {
+	local h=$1 model=$2 missing
+	shift 2
+	if ! hv_available "$h" "$model"; then
+		if [[ -n "$model" ]] && _hv_binary "$h"; then
+			HV_REASON="cannot boot CPU model $model: $HV_REASON"
+		else
+			HV_REASON="unavailable: $HV_REASON"
+		fi
+		return 1
+	fi
+	missing=$(hv_missing_features --cpu "$model" "$h" "$@")
+	if [[ -n "$missing" ]]; then
+		[[ -n "$model" ]] || { _hv_model_fill "$h"; model=${_hv_model_cache[$h]}; }
+		HV_REASON="lacks ${missing//$'\n'/ } (CPU model $model)"
+		return 1
+	fi
+	HV_REASON=""
+}
+
+hv_cfg_cpu() {
+	case "$(_hv_backend "$1")" in
+	bochs) printf '%s\n' "${CPU:-$3}" ;;
+	*) printf '%s\n' "${CPU:-$2}" ;;
+	esac
+}
+
+hv_choose() {
+	local allowed=$1 qcpu=$2 bcpu=$3 h why="" brief=""
+	shift 3
+	HV_CHOICE="" HV_REASON_BRIEF=""
+	for h in $(hv_auto_order); do
+		if [[ -n "$allowed" && " $allowed " != *" $(hv_kind "$h") "* && " $allowed " != *" $h "* ]]; then
+			why+="${why:+; }$h: not in the test's hypervisors"
+			brief+="${brief:+; }$h: not in the test's hypervisors"
+			continue
+		fi
+		if hv_fit "$h" "$(hv_cfg_cpu "$h" "$qcpu" "$bcpu")" "$@"; then
+			HV_CHOICE=$h
+			HV_REASON=""
+			return 0
+		fi
+		why+="${why:+; }$h: $HV_REASON"
+		if [[ "$HV_REASON" == unavailable:* ]]; then
+			brief+="${brief:+; }$h: unavailable"
+		else
+			brief+="${brief:+; }$h: $HV_REASON"
+		fi
+	done
+	HV_REASON="no hypervisor can run it ($why)"
+	HV_REASON_BRIEF="no hypervisor can run it ($brief)"
+	return 1
+}
+
+hv_target_args() {
+	local h=$1 model=${2:-}
+	[[ -n "$model" ]] || model=$(hv_model "$h")
+	printf '%s\n' --hypervisor "$(hv_kind "$h")" --hv-version "$(hv_version "$h")" \
+		--hv-module "$("_hv_$(_hv_backend "$h")_module" "$h")" --hv-cpu "$model"
+}
+
+hv_describe() {
+	local h=$1 v model
+	_hv_binary "$h" || { printf '%s\n' "$HV_REASON"; return; }
+	v=$(hv_version "$h")
+	model=$(hv_model "$h")
+	printf '%s%s, -cpu %s\n' "$HV_BINARY" "${v:+ $v}" "$model"
 }
 
 hv_command() {
@@ -163,6 +562,8 @@ hv_command() {
 		esac
 	done
 	backend=$(_hv_backend "$h") || return 2
+	_hv_binary "$h" || { echo "hv_command: $HV_REASON" >&2; return 2; }
+	[[ -n "$HV_CMD_CPU" ]] || { _hv_model_fill "$h"; HV_CMD_CPU=${_hv_model_cache[$h]}; }
 	HV_ARGV=()
 	"_hv_${backend}_command" "$h"
 }
@@ -170,73 +571,74 @@ hv_command() {
 # ------------------------------------------------------------ QEMU backend
 
 _hv_qemu_accel() {
-	case "$1" in
+	case "${1%%@*}" in
 	qemu-kvm) echo kvm ;;
 	*) echo tcg ;;
 	esac
 }
 
-_hv_kvm_probe() {
-	echo "$HVT_ROOT/build/host/hvt-kvm-probe"
+_hv_qemu_binary() {
+	_hv_resolve_binary "$1" "$QEMU" "$HVT_ROOT/build/hv/qemu-$(_hv_wanted_version "$1")/bin/qemu-system-x86_64" \
+		_hv_qemu_version_of || {
+		[[ "$1" == *@* ]] || HV_REASON="QEMU binary '$QEMU' not found (set QEMU= or ./configure --qemu=)"
+		return 1
+	}
 }
 
-_hv_qemu_available() {
-	local h=$1 out rc probe
-	if ! command -v "$QEMU" >/dev/null 2>&1; then
-		HV_REASON="QEMU binary '$QEMU' not found (set QEMU= or ./configure --qemu=)"
-		return 1
-	fi
-	out=$(_hv_memo "$QEMU" -accel help)
-	rc=$?
-	if ((rc != 0)); then
-		HV_REASON="'$QEMU -accel help' failed with status $rc"
-		return 1
-	fi
-	if [[ $'\n'"$out"$'\n' != *$'\n'"$(_hv_qemu_accel "$h")"$'\n'* ]]; then
-		HV_REASON="'$QEMU' has no $(_hv_qemu_accel "$h") accelerator"
-		return 1
-	fi
-	[[ "$h" == qemu-kvm ]] || return 0
-
-	probe=$(_hv_kvm_probe)
-	if [[ ! -x "$probe" ]]; then
-		HV_REASON="$probe is missing (run make)"
-		return 1
-	fi
-	if ! out=$("$probe" 2>&1); then
-		HV_REASON="KVM is not usable: ${out:-hvt-kvm-probe failed}"
-		return 1
-	fi
-}
-
-# The version errata.cfg is keyed by: QEMU's own for TCG; for KVM the host
-# kernel's release, since KVM lives in the kernel (docs/errata.md).
-_hv_qemu_version() {
-	if [[ "$1" == qemu-kvm ]]; then
-		uname -r
-		return
-	fi
+# The version errata.cfg is keyed by: QEMU's own; for KVM the errata also
+# name the module flavour (docs/errata.md).
+_hv_qemu_version_of() {
 	local out
-	out=$(_hv_memo "$QEMU" --version 2>/dev/null)
+	out=$(_hv_memo "$1" --version 2>/dev/null)
 	[[ "$out" =~ ^QEMU\ emulator\ version\ ([0-9][0-9.]*) ]] && echo "${BASH_REMATCH[1]}"
 	return 0
 }
 
-_hv_qemu_features() {
-	case "$1" in
-	qemu-tcg)
-		# TCG emulates SVM with nested paging under -cpu max; x2APIC
-		# only from QEMU 8.1 on.
-		printf '%s\n' svm npt
-		if hvt_version_ge "$(hv_version "$1")" 8.1; then
-			echo x2apic
-		fi
-		;;
-	qemu-kvm)
-		echo kvm
-		"$(_hv_kvm_probe)" --features 2>/dev/null
-		;;
-	esac
+# KVM's behaviour depends on the kernel module that implements it: the first
+# of these that is loaded.
+_hv_kvm_module() {
+	local m
+	for m in kvm_intel kvm_amd kvm_pvm; do
+		[[ -d "${HVT_SYSFS_MODULE:-/sys/module}/$m" ]] && { echo "$m"; return; }
+	done
+	return 0
+}
+
+_hv_qemu_module() {
+	[[ "$(_hv_qemu_accel "$1")" == kvm ]] && _hv_kvm_module
+	return 0
+}
+
+# TCG's "max" emulates every feature QEMU has. KVM's "host" passes the host
+# CPU through, but some KVMs reject one of its MSRs (IA32_ARCH_CAPABILITIES,
+# 0x10a) and QEMU aborts; without that MSR it boots, and qemu64 is the
+# plainest model every KVM takes. CPU= or the cfg's qemu_cpu skip the list.
+_hv_qemu_models() {
+	if [[ -n "${CPU:-}" ]]; then
+		printf '%s\n' "$CPU"
+	elif [[ "$(_hv_qemu_accel "$1")" == kvm ]]; then
+		printf '%s\n' host host,-arch-capabilities qemu64
+	else
+		echo max
+	fi
+}
+
+_hv_qemu_key() {
+	local name="" line
+	[[ "$(_hv_qemu_accel "$1")" == kvm ]] || return 0
+	# The kernel, the module, access to /dev/kvm and the CPU under it.
+	if [[ -r /proc/cpuinfo ]]; then
+		while IFS= read -r line; do
+			[[ "$line" == "model name"* ]] && { name=${line#*: }; break; }
+		done </proc/cpuinfo
+	fi
+	printf 'kernel=%s module=%s dev=%s host=%s\n' "$(uname -r)" "$(_hv_kvm_module)" \
+		"$( [[ -r /dev/kvm && -w /dev/kvm ]] && echo rw || echo none)" "${name// /_}"
+}
+
+# isa-debug-exit: (code << 1) | 1; the probe guest reports PASS or SKIP.
+_hv_qemu_exit_ok() {
+	[[ "$1" == 1 || "$1" == 5 ]]
 }
 
 # QEMU option values are comma-separated lists: a literal comma is doubled.
@@ -245,12 +647,7 @@ _hv_qemu_escape() {
 }
 
 _hv_qemu_command() {
-	local h=$1 accel cpu path params=()
-	accel=$(_hv_qemu_accel "$h")
-	cpu=$HV_CMD_CPU
-	if [[ -z "$cpu" ]]; then
-		if [[ "$accel" == kvm ]]; then cpu=host; else cpu=max; fi
-	fi
+	local h=$1 path params=()
 	# stdout: QEMU opens it like a file, so it never touches the terminal
 	# settings of stdin; append=on keeps a redirected stdout from being
 	# truncated.
@@ -262,8 +659,8 @@ _hv_qemu_command() {
 	read -ra params <<<"$HV_CMD_PARAMS"
 	# shellcheck disable=SC2054 # commas inside QEMU option values
 	HV_ARGV=(
-		"$QEMU"
-		-machine pc -accel "$accel" -cpu "$cpu"
+		"$HV_BINARY"
+		-machine pc -accel "$(_hv_qemu_accel "$h")" -cpu "$HV_CMD_CPU"
 		-m "$HV_CMD_MEMORY" -smp "$HV_CMD_SMP"
 		-display none -vga none -nodefaults -no-reboot
 		-chardev "file,id=com1,path=$path" -serial chardev:com1
@@ -280,56 +677,47 @@ _hv_qemu_command() {
 # shellcheck source=scripts/bochs/lib.sh
 source "$HVT_ROOT/scripts/bochs/lib.sh"
 
-# The probe output of a model (bochs_probe), cached per model in this shell.
-declare -A _hv_bochs_probe_cache=()
-
-# Call it outside $(...) to keep what it learns for later subshells.
-_hv_bochs_probe_fill() {
-	local model
-	model=$(bochs_model "${1:-}")
-	if [[ -z "${_hv_bochs_probe_cache[$model]+set}" ]]; then
-		_hv_bochs_probe_cache[$model]=$(bochs_probe "$BOCHS" "$model")
-	fi
-}
-
-_hv_bochs_probe() {
-	_hv_bochs_probe_fill "${1:-}"
-	printf '%s\n' "${_hv_bochs_probe_cache[$(bochs_model "${1:-}")]}"
-}
-
-_hv_bochs_available() {
-	local missing out
-	if ! command -v "$BOCHS" >/dev/null 2>&1; then
-		HV_REASON="Bochs binary '$BOCHS' not found (set BOCHS= or ./configure --bochs=)"
+_hv_bochs_binary() {
+	_hv_resolve_binary "$1" "$BOCHS" "$HVT_ROOT/build/hv/bochs-$(_hv_wanted_version "$1")/bin/bochs" \
+		_hv_bochs_version_of || {
+		[[ "$1" == *@* ]] || HV_REASON="Bochs binary '$BOCHS' not found (set BOCHS= or ./configure --bochs=)"
 		return 1
-	fi
-	missing=$(bochs_missing_tools)
+	}
+	local missing
+	missing=$(bochs_missing_tools "$HV_BINARY")
 	if [[ -n "$missing" ]]; then
 		HV_REASON=$missing
 		return 1
 	fi
-	# Configure the default machine and quit: checks the display plugin,
-	# the BIOS images and the model in 0.2 s.
-	_hv_bochs_probe_fill ""
-	out=$(_hv_bochs_probe "")
-	if ! grep -q 'CPU Features supported' <<<"$out"; then
-		HV_REASON="'$BOCHS' cannot configure a $(bochs_model "") machine: $(bochs_exit_message <<<"$out")"
-		HV_REASON=${HV_REASON%: }
-		return 1
-	fi
 }
 
-# The banner: "Bochs x86 Emulator 2.7".
-_hv_bochs_version() {
-	_hv_bochs_probe "" | sed -n 's/.*Bochs x86 Emulator \([0-9][0-9.]*\).*/\1/p' | head -n 1
+# The banner of --help: "Bochs x86 Emulator 2.7".
+_hv_bochs_version_of() {
+	local out
+	out=$(_hv_memo "$1" --help 2>/dev/null)
+	[[ "$out" =~ Bochs\ x86\ Emulator\ ([0-9][0-9.]*) ]] && echo "${BASH_REMATCH[1]}"
+	return 0
 }
 
-# What the model offers (env BOCHS_CPU, else MODEL, else the default):
-# vmx/ept on Intel models, svm/npt on AMD ones, x2apic where CPUID says so.
-_hv_bochs_features() {
-	local model
-	model=$(bochs_model "${2:-}")
-	bochs_features_of "$(_hv_bochs_probe "$model")" "$model"
+_hv_bochs_module() {
+	return 0
+}
+
+# The model a Bochs run uses: BOCHS_CPU, else the default (docs/bochs.md).
+_hv_bochs_models() {
+	bochs_model "${CPU:-}"
+}
+
+_hv_bochs_key() {
+	printf 'bios=%s:%s vgabios=%s:%s bochs_cpu=%s\n' "$(bochs_bios_for "$HV_BINARY")" \
+		"$(_hv_file_stamp "$(bochs_bios_for "$HV_BINARY")")" "$(bochs_vgabios_for "$HV_BINARY")" \
+		"$(_hv_file_stamp "$(bochs_vgabios_for "$HV_BINARY")")" "${BOCHS_CPU:-}"
+}
+
+# Bochs exits with status 1 after the guest wrote "Shutdown" to port
+# 0x8900; run-bochs prints any other exit message of Bochs as "bochs: ...".
+_hv_bochs_exit_ok() {
+	(($1 <= 1)) && ! grep -q '^bochs: ' "$2" 2>/dev/null
 }
 
 # Bochs' console is a file: "stdout" is refused, as run-bochs keeps its
@@ -340,7 +728,7 @@ _hv_bochs_command() {
 		return 2
 	fi
 	HV_ARGV=(
-		"$HVT_ROOT/scripts/bochs/run-bochs" --bochs "$BOCHS"
+		"$HVT_ROOT/scripts/bochs/run-bochs" --bochs "$HV_BINARY"
 		--image "$HV_CMD_IMAGE" --append "$HV_CMD_APPEND"
 		--smp "$HV_CMD_SMP" --memory "$HV_CMD_MEMORY"
 		--cpu "$HV_CMD_CPU" --params "$HV_CMD_PARAMS"
@@ -480,14 +868,17 @@ hvt_elapsed() {
 	printf '%d.%02d\n' $((us / 1000000)) $((us % 1000000 / 10000))
 }
 
-# hvt_exclusions H TEST ERRATA_FILE: the guest command-line words ("-CHECK")
-# that keep checks which errata.cfg marks "not run" on H from running.
+# hvt_exclusions H TEST ERRATA_FILE [MODEL]: the guest command-line words
+# ("-CHECK") that keep checks which errata.cfg marks "not run" on H (with CPU
+# model MODEL, "" = H's default) from running.
 hvt_exclusions() {
 	local h=$1 test=$2 errata=$3
 	[[ -f "$errata" ]] || return 0
 	local words
+	local target
+	mapfile -t target < <(hv_target_args "$h" "${4:-}")
 	mapfile -t words < <("$HVT_ROOT/build/host/hvt-verdict" --exclusions --errata "$errata" \
-		--hypervisor "$h" --hv-version "$(hv_version "$h")" --test "$test")
+		"${target[@]}" --test "$test")
 	((${#words[@]})) && printf '%s ' "${words[@]}"
 	return 0
 }

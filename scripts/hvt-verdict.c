@@ -24,8 +24,9 @@ enum outcome { O_PASS, O_FAIL, O_SKIP, O_ERROR, O_XFAIL, O_XPASS, O_COUNT };
 struct options {
 	const char *log;
 	const char *test;       /* display and errata name: --test, else the guest's test= */
-	const char *hypervisor;
-	const char *version;
+	const char *hv_name;      /* --hypervisor as given (qemu-tcg@10.0): what reports show */
+	struct hvt_target target; /* its kind (qemu-tcg), --hv-version, --hv-module, --hv-cpu */
+	char hv_kind[32];
 	const char *errata_path;
 	const char *nonce;
 	const char *cmdline;
@@ -150,7 +151,7 @@ static int add_not_run(const struct hvt_console *c, const struct hvt_errata *e,
 	const struct hvt_erratum *x;
 	size_t pos = 0;
 
-	while ((x = hvt_errata_next_not_run(e, o->hypervisor, o->version, o->test, &pos))) {
+	while ((x = hvt_errata_next_not_run(e, &o->target, o->test, &pos))) {
 		struct not_run_result *nr = &v->not_run[v->n_not_run];
 		struct check *k = &v->checks[v->n];
 		size_t len = strlen(x->reason) + sizeof("not run: ");
@@ -183,7 +184,7 @@ static int judge(const struct hvt_console *c, const struct hvt_errata *e,
 	const struct check *first_bad = NULL, *first_error = NULL, *first_skip = NULL;
 
 	memset(v, 0, sizeof(*v));
-	while (hvt_errata_next_not_run(e, o->hypervisor, o->version, o->test, &pos))
+	while (hvt_errata_next_not_run(e, &o->target, o->test, &pos))
 		m++;
 	v->checks = calloc(n + m ? n + m : 1, sizeof(*v->checks));
 	v->not_run = calloc(m ? m : 1, sizeof(*v->not_run));
@@ -197,7 +198,7 @@ static int judge(const struct hvt_console *c, const struct hvt_errata *e,
 		const struct hvt_erratum *x;
 
 		k->r = hvt_console_result(c, i);
-		x = hvt_errata_lookup(e, o->hypervisor, o->version, o->test, k->r->name);
+		x = hvt_errata_lookup(e, &o->target, o->test, k->r->name);
 		switch (k->r->status) {
 		case HVT_PASS:
 			k->o = x ? O_XPASS : O_PASS;
@@ -393,9 +394,9 @@ static void put_sanitized(FILE *f, const char *s)
 static void put_name(FILE *f, const struct options *o)
 {
 	put_tap_text(f, o->test);
-	if (o->hypervisor) {
+	if (o->hv_name) {
 		fputs(" (", f);
-		put_tap_text(f, o->hypervisor);
+		put_tap_text(f, o->hv_name);
 		fputc(')', f);
 	}
 }
@@ -512,8 +513,10 @@ static void write_tap(FILE *f, const struct hvt_console *c, const struct options
 	fprintf(f, "  verdict: %s\n", hvt_status_name(v->status));
 	put_yaml_optional(f, "reason", v->reason);
 	put_yaml_optional(f, "test", o->test);
-	put_yaml_optional(f, "hypervisor", o->hypervisor);
-	put_yaml_optional(f, "version", o->version);
+	put_yaml_optional(f, "hypervisor", o->hv_name);
+	put_yaml_optional(f, "version", o->target.version);
+	put_yaml_optional(f, "kvm_module", o->target.module);
+	put_yaml_optional(f, "cpu", o->target.cpu);
 	put_yaml_optional(f, "command", o->cmdline);
 	put_yaml_seconds(f, "duration", o->duration);
 	if (o->have_exit_code)
@@ -548,8 +551,8 @@ static void write_summary(FILE *f, const struct verdict *v)
 static void put_classname(FILE *f, const struct options *o)
 {
 	fputs("    <testcase classname=\"hvtest.", f);
-	if (o->hypervisor) {
-		put_xml(f, o->hypervisor);
+	if (o->hv_name) {
+		put_xml(f, o->hv_name);
 		fputc('.', f);
 	}
 	put_xml(f, o->test);
@@ -567,9 +570,9 @@ static void write_junit(FILE *f, const struct hvt_console *c, const struct optio
 
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"", f);
 	put_xml(f, o->test);
-	if (o->hypervisor) {
+	if (o->hv_name) {
 		fputs(" (", f);
-		put_xml(f, o->hypervisor);
+		put_xml(f, o->hv_name);
 		fputc(')', f);
 	}
 	fprintf(f, "\" tests=\"%zu\" failures=\"%lu\" errors=\"%lu\" skipped=\"%lu\"",
@@ -726,10 +729,13 @@ static void write_human(FILE *f, const struct hvt_console *c, const struct optio
 static void usage(FILE *f)
 {
 	fputs("usage: hvt-verdict [options] LOGFILE   (LOGFILE '-' reads standard input)\n"
-	      "       hvt-verdict --exclusions --errata FILE --hypervisor H [--hv-version V] --test T\n"
+	      "       hvt-verdict --exclusions --errata FILE --hypervisor H [--hv-version V]\n"
+	      "                   [--hv-module M] [--hv-cpu C] --test T\n"
 	      "  --test NAME          test name (TAP and errata lookup)\n"
-	      "  --hypervisor H       qemu-tcg, qemu-kvm or bochs\n"
+	      "  --hypervisor H       qemu-tcg, qemu-kvm, bochs or xen, optionally @VERSION\n"
 	      "  --hv-version V       hypervisor version, e.g. 7.2.22 (errata conditions)\n"
+	      "  --hv-module M        KVM module flavour, e.g. kvm_amd (errata module=)\n"
+	      "  --hv-cpu C           CPU model the hypervisor was given (errata cpu=, diagnostics)\n"
 	      "  --errata FILE        expected-failure data (docs/errata.md)\n"
 	      "  --nonce N            nonce passed to the guest: BEGIN and END must carry it\n"
 	      "  --exit-code N        exit status of the hypervisor (124: killed by the timeout)\n"
@@ -744,7 +750,7 @@ static void usage(FILE *f)
 	      "                       an incoherent console)\n"
 	      "  --tail N             console lines in diagnostics (default 10)\n"
 	      "  --exclusions         print the guest command-line words (-CHECK) of the errata's\n"
-	      "                       not-run entries for H, V and T, one a line; read no log\n"
+	      "                       not-run entries for H, V, M, C and T, one a line; read no log\n"
 	      "exit status: 0 PASS, 1 FAIL, 77 SKIP, 99 ERROR, 2 usage error\n"
 	      "(with --exclusions: 0, or 2 for a usage error or bad errata)\n", f);
 }
@@ -784,13 +790,15 @@ static bool printable_string(const char *s)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_TEST = 256, OPT_HV, OPT_VERSION, OPT_ERRATA, OPT_NONCE, OPT_EXIT, OPT_TIMEOUT,
+	enum { OPT_TEST = 256, OPT_HV, OPT_VERSION, OPT_MODULE, OPT_CPU, OPT_ERRATA, OPT_NONCE, OPT_EXIT, OPT_TIMEOUT,
 	       OPT_CMDLINE, OPT_DURATION, OPT_TAP, OPT_SUMMARY, OPT_JUNIT, OPT_CHECKS, OPT_TAIL,
 	       OPT_EXCLUSIONS, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "test", required_argument, NULL, OPT_TEST },
 		{ "hypervisor", required_argument, NULL, OPT_HV },
 		{ "hv-version", required_argument, NULL, OPT_VERSION },
+		{ "hv-module", required_argument, NULL, OPT_MODULE },
+		{ "hv-cpu", required_argument, NULL, OPT_CPU },
 		{ "errata", required_argument, NULL, OPT_ERRATA },
 		{ "nonce", required_argument, NULL, OPT_NONCE },
 		{ "exit-code", required_argument, NULL, OPT_EXIT },
@@ -820,13 +828,25 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->test = optarg;
 			break;
 		case OPT_HV:
-			if (!hvt_hypervisor_known(optarg))
-				return usage_error("--hypervisor '%s': expected qemu-tcg, qemu-kvm or bochs", optarg);
-			o->hypervisor = optarg;
+			/* KIND or KIND@VERSION: the errata are keyed by the kind */
+			if (strcspn(optarg, "@") >= sizeof(o->hv_kind))
+				return usage_error("--hypervisor '%s': expected qemu-tcg, qemu-kvm, bochs or xen", optarg);
+			memcpy(o->hv_kind, optarg, strcspn(optarg, "@"));
+			o->hv_kind[strcspn(optarg, "@")] = '\0';
+			if (!hvt_hypervisor_known(o->hv_kind) || !printable_string(optarg) || strchr(optarg, ' '))
+				return usage_error("--hypervisor '%s': expected qemu-tcg, qemu-kvm, bochs or xen", optarg);
+			o->hv_name = optarg;
+			o->target.hypervisor = o->hv_kind;
 			break;
 		case OPT_VERSION:
 			/* empty: the runner could not tell; only '*' entries apply then */
-			o->version = optarg[0] ? optarg : NULL;
+			o->target.version = optarg[0] ? optarg : NULL;
+			break;
+		case OPT_MODULE:
+			o->target.module = optarg[0] ? optarg : NULL;
+			break;
+		case OPT_CPU:
+			o->target.cpu = optarg[0] ? optarg : NULL;
 			break;
 		case OPT_ERRATA:
 			o->errata_path = optarg;
@@ -886,7 +906,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		/* The runner asks before the guest boots: there is no log and no report yet. */
 		if (optind != argc)
 			return usage_error("--exclusions takes no LOGFILE ('%s')", argv[optind]);
-		if (!o->errata_path || !o->hypervisor || !o->test)
+		if (!o->errata_path || !o->target.hypervisor || !o->test)
 			return usage_error("%s", "--exclusions needs --errata, --hypervisor and --test");
 		if (o->tap || o->summary || o->junit || o->checks_path)
 			return usage_error("%s", "--exclusions writes no report (--tap, --summary, --junit, --checks)");
@@ -958,7 +978,7 @@ static void write_exclusions(FILE *f, const struct hvt_errata *e, const struct o
 	const struct hvt_erratum *x;
 	size_t pos = 0;
 
-	while ((x = hvt_errata_next_not_run(e, o->hypervisor, o->version, o->test, &pos)))
+	while ((x = hvt_errata_next_not_run(e, &o->target, o->test, &pos)))
 		fprintf(f, "-%s\n", x->check);
 }
 

@@ -44,8 +44,32 @@ bochs_model() {
 	printf '%s\n' "${BOCHS_CPU:-${1:-$BOCHS_DEFAULT_CPU}}"
 }
 
-# What is missing to build ISOs and boot Bochs, as a sentence; "" if nothing.
+# The BIOS images for the Bochs binary BIN: a provisioned Bochs carries its
+# own beside it (BIN's ../share/bochs, docs/hypervisors.md); else as above.
+bochs_bios_for() {
+	local own
+	own=$(dirname "$(dirname "$1")")/share/bochs/BIOS-bochs-latest
+	if [[ -z "${BOCHS_BIOS:-}" && "$1" == */* && -f "$own" ]]; then
+		printf '%s\n' "$own"
+	else
+		bochs_bios
+	fi
+}
+
+bochs_vgabios_for() {
+	local own
+	own=$(dirname "$(dirname "$1")")/share/bochs/VGABIOS-lgpl-latest
+	if [[ -z "${BOCHS_VGABIOS:-}" && "$1" == */* && -f "$own" ]]; then
+		printf '%s\n' "$own"
+	else
+		bochs_vgabios
+	fi
+}
+
+# What is missing to build ISOs and boot Bochs binary BIN, as a sentence; ""
+# if nothing.
 bochs_missing_tools() {
+	local bin=${1:-bochs}
 	local t
 	for t in grub-mkrescue xorriso mformat mcopy sha256sum; do
 		command -v "$t" >/dev/null 2>&1 ||
@@ -53,10 +77,10 @@ bochs_missing_tools() {
 	done
 	[[ -d "${BOCHS_GRUB_DIR:-/usr/lib/grub/i386-pc}" ]] ||
 		{ echo "GRUB's BIOS modules ${BOCHS_GRUB_DIR:-/usr/lib/grub/i386-pc} are missing (Debian: grub-pc-bin)"; return; }
-	[[ -f "$(bochs_bios)" ]] ||
-		{ echo "BIOS image $(bochs_bios) not found (Debian: bochsbios; or set BOCHS_BIOS)"; return; }
-	[[ -f "$(bochs_vgabios)" ]] ||
-		{ echo "VGA BIOS image $(bochs_vgabios) not found (Debian: vgabios; or set BOCHS_VGABIOS)"; return; }
+	[[ -f "$(bochs_bios_for "$bin")" ]] ||
+		{ echo "BIOS image $(bochs_bios_for "$bin") not found (Debian: bochsbios; or set BOCHS_BIOS)"; return; }
+	[[ -f "$(bochs_vgabios_for "$bin")" ]] ||
+		{ echo "VGA BIOS image $(bochs_vgabios_for "$bin") not found (Debian: vgabios; or set BOCHS_VGABIOS)"; return; }
 }
 
 # bochs_probe BOCHS MODEL [COUNT]: configure a machine with MODEL and COUNT
@@ -69,8 +93,8 @@ bochs_probe() {
 	{
 		echo "cpu: model=$model, count=$count"
 		echo "megs: 16"
-		echo "romimage: file=$(bochs_bios)"
-		echo "vgaromimage: file=$(bochs_vgabios)"
+		echo "romimage: file=$(bochs_bios_for "$bochs")"
+		echo "vgaromimage: file=$(bochs_vgabios_for "$bochs")"
 		echo "display_library: term"
 		echo "log: -"
 		echo "panic: action=fatal"
@@ -86,37 +110,6 @@ bochs_probe() {
 # message:" and the line after it), from its output on stdin.
 bochs_exit_message() {
 	sed -n '/^Bochs is exiting with the following message:/{n;p;q}'
-}
-
-# bochs_features_of PROBE_OUTPUT MODEL: the cfg `requires` features of the model
-# probed, from its "CPU Features supported" list and CPUID leaves. Bochs does
-# not print VMX controls: EPT comes from the measured table below.
-bochs_features_of() {
-	local out=$1 model=$2 flags edx
-	flags=" $(sed -n '/CPU Features supported:/,/hardware reset\|is an application processor/{s/.*\t//p}' <<<"$out" | tr '\n' ' ') "
-	if [[ "$flags" == *" vmx "* ]]; then
-		echo vmx
-		bochs_model_has_ept "$model" && echo ept
-	fi
-	if [[ "$flags" == *" svm "* ]]; then
-		echo svm
-		# CPUID 0x8000000A EDX bit 0: nested paging (APM Vol. 3, E.4.9).
-		edx=$(sed -n 's/.*CPUID\[0x8000000a\]: [0-9a-f]* [0-9a-f]* [0-9a-f]* \([0-9a-f]*\).*/\1/p' <<<"$out" | head -n 1)
-		[[ -n "$edx" ]] && (((16#$edx) & 1)) && echo npt
-	fi
-	[[ "$flags" == *" x2apic "* ]] && echo x2apic
-	return 0
-}
-
-# Models whose VMX offers EPT (secondary processor-based control bit 1
-# allowed to be 1 in IA32_VMX_PROCBASED_CTLS2), as measured on Bochs 2.7 by
-# a guest reading the capability MSRs (docs/bochs.md, "CPU models").
-BOCHS_EPT_MODELS="corei5_lynnfield_750 corei5_arrandale_m520 corei7_sandy_bridge_2600k
-corei7_ivy_bridge_3770k corei7_haswell_4770 broadwell_ult corei7_skylake_x corei3_cnl
-corei7_icelake_u tigerlake"
-
-bochs_model_has_ept() {
-	[[ " ${BOCHS_EPT_MODELS//$'\n'/ } " == *" $1 "* ]]
 }
 
 # ------------------------------------------------------------ ISO cache

@@ -73,6 +73,9 @@ make_tree() {
 		nonce crash noboot resetloop flood xmlchars; do
 		echo "not really an ELF image" >"$TREE/x86/$m.elf"
 	done
+	# The availability probe's null guest: the fakes know it by name.
+	mkdir -p "$TREE/build/probe"
+	echo "not really an ELF image" >"$TREE/build/probe/hvprobe.elf"
 	: >"$TREE/errata.cfg"
 }
 
@@ -84,9 +87,10 @@ cfg_of() {
 	done
 }
 
-# Is KVM usable here (for the tests that need qemu-kvm next to qemu-tcg)?
-kvm_usable() {
-	[[ -x "$ROOT/build/host/hvt-kvm-probe" ]] && "$ROOT/build/host/hvt-kvm-probe" >/dev/null 2>&1
+# Forget what the fake hypervisors' probes said (a test that changes their
+# behaviour through FAKE_* must not see an earlier answer).
+forget_probes() {
+	rm -rf "$TREE/build/cache/probe"
 }
 
 # skip_test DESCRIPTION REASON

@@ -127,25 +127,124 @@ test_skips() {
 		printf '[kvm_only]\nfile = pass.elf\nhypervisors = qemu-kvm\n'
 		printf '[no_image]\nfile = missing.elf\n'
 	} >"$WORK/skips.cfg"
+	run_tests --config "$WORK/skips.cfg" --hypervisor qemu-tcg   # probes once
 	: >"$WORK/argv"
-	BOCHS=$WORK/no/such/bochs FAKE_ARGV_FILE=$WORK/argv run_tests --config "$WORK/skips.cfg" \
-		--hypervisor qemu-tcg,bochs
+	FAKE_ARGV_FILE=$WORK/argv run_tests --config "$WORK/skips.cfg" --hypervisor qemu-tcg
 	expect_rc 1
-	expect_line "$out" '^SKIP  needs_vmx \(qemu-tcg\): qemu-tcg lacks vmx$'
+	expect_line "$out" '^SKIP  needs_vmx \(qemu-tcg\): qemu-tcg lacks vmx \(CPU model max\)$'
 	expect_line "$out" '^SKIP  kvm_only \(qemu-tcg\): not run on qemu-tcg'
 	expect_line "$out" '^ERROR no_image \(qemu-tcg\): image x86/missing.elf not found'
-	expect_line "$out" '^SKIP  needs_vmx \(bochs\): bochs unavailable: Bochs binary .*no/such/bochs. not found'
-	expect_last_line "$out" "0 passed, 1 failed, 5 skipped"
+	expect_last_line "$out" "0 passed, 1 failed, 2 skipped"
 	[[ -s "$WORK/argv" ]] && fail "a hypervisor was started"
-	finish "requires, hypervisors and unavailable hypervisors skip without booting"
+	finish "requires and hypervisors skip without booting (the probe is cached)"
+}
 
+# ------------------------------------------------------------ availability
+
+# How many times the probe guest was booted, from a FAKE_ARGV_FILE.
+probe_boots() {
+	grep -c 'hvprobe\.elf$' "$1"
+}
+
+test_availability() {
+	local n
 	cfg_of pass >"$WORK/pass.cfg"
-	QEMU_OVERRIDE=$WORK/no/such/qemu run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg,qemu-kvm
+	printf '[svm]\nfile = pass.elf\nrequires = svm\n\n[vmx]\nfile = pass.elf\nrequires = vmx\nbochs_cpu = corei7_skylake_x\n' \
+		>"$WORK/arch.cfg"
+	printf '[vmx]\nfile = pass.elf\nrequires = vmx\nbochs_cpu = corei7_skylake_x\n' >"$WORK/vmx.cfg"
+
+	for bin in "$WORK/no/such/qemu" "$ROOT/scripts/tests/fake-bochs"; do
+		forget_probes
+		QEMU_OVERRIDE=$bin run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg
+		expect_rc 2
+		expect_line "$err" "^run_tests.sh: qemu-tcg cannot run guests: "
+		[[ "$(grep -c 'cannot run guests' "$err")" == 1 ]] || fail "the cause is not said once"
+		expect_no_line "$out" '^(PASS|SKIP|ERROR|FAIL) '
+		finish "--hypervisor qemu-tcg with QEMU=${bin##*/}: exit 2, one line naming the cause, no test"
+	done
+	expect_line "$err" "cannot run guests: .*(exit status|killed)"
+
+	forget_probes
+	FAKE_PROBE=crash run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg
+	expect_rc 2
+	expect_line "$err" "^run_tests.sh: qemu-tcg cannot run guests: .*killed by SIGSEGV"
+	finish "a QEMU that crashes at start: exit 2, the signal named"
+
+	forget_probes
+	BOCHS=$ROOT/scripts/tests/fake-bochs QEMU_OVERRIDE=$WORK/no/such/qemu \
+		run_tests --config "$WORK/arch.cfg"
 	expect_rc 0
-	expect_line "$out" "^SKIP  pass \(qemu-tcg\): qemu-tcg unavailable: QEMU binary '.*no/such/qemu' not found"
-	expect_line "$out" "^SKIP  pass \(qemu-kvm\): qemu-kvm unavailable: QEMU binary"
+	expect_line "$out" "^  qemu-tcg: passed over, unavailable: QEMU binary '.*no/such/qemu' not found"
+	expect_line "$out" '^PASS  vmx \(bochs\)'
+	expect_line "$out" '^SKIP  svm \(none\): no hypervisor can run it \(qemu-kvm: unavailable; qemu-tcg: unavailable; bochs: lacks svm \(CPU model corei7_skylake_x\)\)'
+	[[ "$(grep -c 'no/such/qemu' "$out")" == 2 ]] || fail "each unavailable hypervisor is not said once"
+	finish "auto mode passes over a missing QEMU, says why once, and runs the rest on Bochs"
+
+	forget_probes
+	: >"$WORK/argv"
+	BOCHS=$WORK/no/bochs FAKE_FEATURES="vmx ept" FAKE_BAD_CPUS="host" FAKE_ARGV_FILE=$WORK/argv \
+		run_tests --config "$WORK/vmx.cfg" -t
+	expect_rc 0
+	expect_line "$err" '^  qemu-kvm: .* -cpu host,-arch-capabilities \(-cpu host does not boot: .*failed to set MSR 0x10a.*SIGABRT'
+	expect_line "$err" '^PASS  vmx \(qemu-kvm\)'
+	expect_line "$out" '^# qemu-kvm: .*-cpu host,-arch-capabilities \(-cpu host does not boot'
+	expect_line "$WORK/argv" '^host,-arch-capabilities$'
+	finish "qemu-kvm falls back to the first CPU model that boots, and says which (progress, TAP)"
+
+	printf '[vmx]\nfile = fail.elf\nargs = fake_mode=fail\nrequires = vmx\n' >"$WORK/vmxfail.cfg"
+	FAKE_FEATURES="vmx ept" FAKE_BAD_CPUS="host" run_tests --config "$WORK/vmxfail.cfg" \
+		--hypervisor qemu-kvm -t
+	expect_line "$out" '^  cpu: "host,-arch-capabilities"'
+	finish "the TAP diagnostics of a test that did not pass name the CPU model"
+
+	: >"$WORK/argv"
+	BOCHS=$WORK/no/bochs FAKE_FEATURES="vmx ept" FAKE_BAD_CPUS="host" FAKE_ARGV_FILE=$WORK/argv \
+		run_tests --config "$WORK/vmx.cfg"
+	expect_rc 0
+	n=$(probe_boots "$WORK/argv")
+	[[ "$n" == 0 ]] || fail "the second run booted the probe $n times"
+	finish "a second run reads the probe cache and boots no probe"
+
+	cp -p "$FAKE" "$WORK/fake-qemu-copy"
+	: >"$WORK/argv"
+	QEMU_OVERRIDE=$WORK/fake-qemu-copy FAKE_ARGV_FILE=$WORK/argv run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg
+	n=$(probe_boots "$WORK/argv")
+	[[ "$n" == 1 ]] || fail "another binary booted the probe $n times, not once"
+	touch -d '+1 minute' "$WORK/fake-qemu-copy"
+	: >"$WORK/argv"
+	QEMU_OVERRIDE=$WORK/fake-qemu-copy FAKE_ARGV_FILE=$WORK/argv run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg
+	n=$(probe_boots "$WORK/argv")
+	[[ "$n" == 1 ]] || fail "a changed binary booted the probe $n times, not once"
+	finish "the probe cache is keyed by the binary (path, size, time)"
+
+	forget_probes
+	CPU=host FAKE_BAD_CPUS="host" run_tests --config "$WORK/pass.cfg" --hypervisor qemu-kvm
+	expect_rc 2
+	expect_line "$err" 'qemu-kvm cannot run guests: .*failed to set MSR 0x10a'
+	finish "CPU= wins over the fallbacks: a model that does not boot is the cause"
+
+	forget_probes
+	FAKE_FEATURES="" run_tests --config "$WORK/arch.cfg" --hypervisor qemu-tcg
+	expect_rc 77
+	expect_line "$out" '^SKIP  svm \(qemu-tcg\): qemu-tcg lacks svm \(CPU model max\)$'
 	expect_last_line "$out" "0 passed, 0 failed, 2 skipped"
-	finish "a missing QEMU binary makes its hypervisors unavailable (SKIP)"
+	expect_line "$out" "no test ran"
+	finish "a model that hides a feature skips the test, naming it; a run that ran nothing exits 77"
+
+	forget_probes
+	BOCHS=$WORK/no/bochs FAKE_ACCELS=tcg run_tests --config "$WORK/pass.cfg" --hypervisor all
+	expect_rc 0
+	expect_line "$out" '^  qemu-kvm: passed over, unavailable: .*invalid accelerator kvm'
+	expect_line "$out" '^  bochs: passed over, unavailable: Bochs binary'
+	expect_line "$out" '^PASS  pass \(qemu-tcg\)'
+	expect_last_line "$out" "1 passed, 0 failed, 0 skipped"
+	finish "--hypervisor all runs on every available hypervisor and names the others"
+
+	run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg@99.1
+	expect_rc 2
+	expect_line "$err" 'qemu-tcg@99.1 cannot run guests: qemu-tcg 99.1 is not provisioned: .*scripts/get-hypervisor qemu 99.1'
+	finish "a version that is not provisioned is named, with the command that provisions it"
+	forget_probes
 }
 
 test_errata() {
@@ -328,8 +427,18 @@ test_x86_run() {
 
 	ACCEL=tcg QEMU_OVERRIDE=$WORK/no/such/qemu x86_run "$TREE/x86/pass.elf"
 	expect_rc 99
-	expect_line "$out" "^ERROR .*unavailable: QEMU binary .* not found"
-	finish "x86/run: a missing QEMU binary is an ERROR (99)"
+	expect_line "$out" "^ERROR .*qemu-tcg cannot run guests: QEMU binary .* not found"
+	finish "x86/run: a missing QEMU binary is an ERROR (99) naming the cause"
+
+	printf '[vmx]
+file = pass.elf
+requires = vmx
+' >"$WORK/vmxrun.cfg"
+	forget_probes
+	UNITTESTS_CFG=$WORK/vmxrun.cfg BOCHS=$ROOT/scripts/tests/fake-bochs x86_run "$TREE/x86/pass.elf"
+	expect_rc 0
+	expect_line "$err" '^# vmx on bochs'
+	finish "x86/run: auto mode boots a test that needs VMX on the hypervisor that offers it"
 
 	x86_run --help
 	expect_rc 0
@@ -337,4 +446,4 @@ test_x86_run() {
 	finish "x86/run --help"
 }
 
-run_test_main test_verdicts test_hang_cleanup test_bad_cfg test_bad_errata test_selection_errors test_skips test_errata test_tap test_command test_logs test_concurrent_runs test_interrupt test_x86_run
+run_test_main test_verdicts test_hang_cleanup test_bad_cfg test_bad_errata test_selection_errors test_skips test_availability test_errata test_tap test_command test_logs test_concurrent_runs test_interrupt test_x86_run

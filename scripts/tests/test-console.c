@@ -563,8 +563,8 @@ static void default_options(struct options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->test = "msr";
-	o->hypervisor = "qemu-tcg";
-	o->version = "7.2.22";
+	o->target.hypervisor = o->hv_name = "qemu-tcg";
+	o->target.version = "7.2.22";
 	o->tail = 10;
 }
 
@@ -617,11 +617,11 @@ static void test_verdict(void)
 	free(buf);
 	verdict_free(&v);
 
-	o.version = "8.0.1";
+	o.target.version = "8.0.1";
 	judge(c, e, &o, &v);
 	OK(v.count[O_XFAIL] == 0 && v.count[O_FAIL] == 1, "errata version condition respected");
 	verdict_free(&v);
-	o.hypervisor = "qemu-kvm";
+	o.target.hypervisor = o.hv_name = "qemu-kvm";
 	judge(c, e, &o, &v);
 	OK(v.count[O_XFAIL] == 0 && v.count[O_XPASS] == 0, "errata hypervisor respected");
 	verdict_free(&v);
@@ -780,7 +780,7 @@ static void test_not_run(void)
 
 	/* --exclusions */
 	OK(options_of(&o, excl_ok) == 0 && o.exclusions && strcmp(o.test, "msr") == 0 &&
-	   strcmp(o.version, "6.18.44-fc-v445") == 0 && !o.log, "--exclusions without LOGFILE accepted");
+	   strcmp(o.target.version, "6.18.44-fc-v445") == 0 && !o.log, "--exclusions without LOGFILE accepted");
 	OK(options_of(&o, excl_log) == EXIT_USAGE, "--exclusions with a LOGFILE: usage error");
 	OK(options_of(&o, excl_no_test) == EXIT_USAGE, "--exclusions without --test: usage error");
 	OK(options_of(&o, excl_no_errata) == EXIT_USAGE, "--exclusions without --errata: usage error");
@@ -792,16 +792,16 @@ static void test_not_run(void)
 	OK(out && strcmp(out, "-catch.bp\n-efer.write\n-reserved_bits\n") == 0,
 	   "exclusion words in file order");
 	free(out);
-	o.version = "8.0.1";
+	o.target.version = "8.0.1";
 	out = capture_exclusions(e, &o);
 	OK(out && strcmp(out, "-catch.bp\n-efer.write\n-reserved_bits\n") == 0,
 	   "a later entry with the same CHECK takes over, printed once");
 	free(out);
-	o.hypervisor = "qemu-kvm";
+	o.target.hypervisor = o.hv_name = "qemu-kvm";
 	out = capture_exclusions(e, &o);
 	OK(out && strcmp(out, "-y\n") == 0, "hypervisor respected");
 	free(out);
-	o.hypervisor = "bochs";
+	o.target.hypervisor = o.hv_name = "bochs";
 	out = capture_exclusions(e, &o);
 	OK(out && strcmp(out, "") == 0, "no applicable entry: nothing printed");
 	free(out);

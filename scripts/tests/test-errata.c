@@ -8,6 +8,8 @@
 #include "errata.h"
 #include "tap.h"
 
+/* A target with a hypervisor and a version only. */
+#define T(hv, ver) (&(struct hvt_target){ .hypervisor = (hv), .version = (ver) })
 
 static int sign(int x)
 {
@@ -65,6 +67,32 @@ static void test_conditions(void)
 		   "VERSIONS '%s' rejected", bad[i]);
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		OK(hvt_versions_valid(good[i]), "VERSIONS '%s' accepted", good[i]);
+}
+
+/* The facet conditions module= and cpu= (docs/errata.md), alone and with versions. */
+static void test_facets(void)
+{
+	const struct hvt_target pvm = { "qemu-kvm", "6.18.44-fc-v1045", "kvm_pvm", "host" };
+	const struct hvt_target amd = { "qemu-kvm", "6.1.0", "kvm_amd", "host,-arch-capabilities" };
+	const struct hvt_target bare = { "qemu-kvm", NULL, NULL, NULL };
+
+	OK(hvt_target_matches("module=kvm_pvm", &pvm) && !hvt_target_matches("module=kvm_pvm", &amd),
+	   "module= names the flavour");
+	OK(hvt_target_matches("module=kvm_*", &amd) && !hvt_target_matches("module=kvm_*", &bare),
+	   "module= is a glob, and fails without a module");
+	OK(hvt_target_matches(">=6.18,module=kvm_pvm", &pvm) &&
+	   !hvt_target_matches(">=6.19,module=kvm_pvm", &pvm), "module= and a version both hold");
+	OK(hvt_target_matches("module=kvm_amd,cpu=host,-arch-capabilities", &amd),
+	   "cpu= takes the rest of the field, commas included");
+	OK(!hvt_target_matches("cpu=host", &amd) && hvt_target_matches("cpu=host*", &amd) &&
+	   hvt_target_matches("cpu=host", &pvm), "cpu= matches the whole model");
+	OK(!hvt_target_matches("cpu=host", &bare) && hvt_target_matches("*", &bare),
+	   "cpu= fails for an unknown model; '*' still holds");
+	OK(hvt_versions_valid("6.18,module=kvm_pvm,cpu=host,-arch-capabilities") &&
+	   hvt_versions_valid("cpu=EPYC") && !hvt_versions_valid("cpu=") &&
+	   !hvt_versions_valid("module=a,") && !hvt_versions_valid("module=a=b"),
+	   "facet syntax");
+	OK(!hvt_target_matches("module=kvm_pvm", NULL), "no target: no match");
 }
 
 static void test_glob(void)
@@ -162,7 +190,11 @@ static void test_parse(void)
 static void test_parse_errors(void)
 {
 	static const struct { const char *text, *want; } cases[] = {
-		{ "xen * a:b r\n", "errata.cfg:1: unknown hypervisor 'xen'" },
+		{ "hyperv * a:b r\n", "errata.cfg:1: unknown hypervisor 'hyperv'" },
+		{ "qemu-kvm module= a:b r\n", "errata.cfg:1: bad VERSIONS 'module='" },
+		{ "qemu-kvm 7.2,cpu= a:b r\n", "errata.cfg:1: bad VERSIONS '7.2,cpu='" },
+		{ "qemu-kvm module=a=b a:b r\n", "errata.cfg:1: bad VERSIONS 'module=a=b'" },
+		{ "qemu-kvm arch=x a:b r\n", "errata.cfg:1: bad VERSIONS 'arch=x'" },
 		{ "# c\n\nQEMU-TCG * a:b r\n", "errata.cfg:3: unknown hypervisor" },
 		{ "bochs\n", "errata.cfg:1: missing VERSIONS" },
 		{ "bochs 7.x a:b r\n", "errata.cfg:1: bad VERSIONS '7.x'" },
@@ -215,20 +247,20 @@ static void test_lookup(void)
 	struct hvt_errata *e = parse(text, err, sizeof(err));
 	const struct hvt_erratum *x;
 
-	x = hvt_errata_lookup(e, "qemu-tcg", "7.2.22", "intr_shadow", "movss.db");
+	x = hvt_errata_lookup(e, T("qemu-tcg", "7.2.22"), "intr_shadow", "movss.db");
 	OK(x && strcmp(x->reason, "old TCG") == 0, "first matching entry wins");
-	x = hvt_errata_lookup(e, "qemu-tcg", "8.1.0", "intr_shadow", "movss.db");
+	x = hvt_errata_lookup(e, T("qemu-tcg", "8.1.0"), "intr_shadow", "movss.db");
 	OK(x && strcmp(x->reason, "any TCG") == 0, "version condition falls through to the next entry");
-	x = hvt_errata_lookup(e, "qemu-tcg", NULL, "intr_shadow", "movss.db");
+	x = hvt_errata_lookup(e, T("qemu-tcg", NULL), "intr_shadow", "movss.db");
 	OK(x && strcmp(x->reason, "any TCG") == 0, "unknown version matches only '*'");
-	OK(!hvt_errata_lookup(e, "qemu-tcg", "7.2", "intr_shadow", "sti.db"), "other check: none");
-	OK(!hvt_errata_lookup(e, "qemu-tcg", "7.2", "intr_shadow2", "movss.db"), "other test: none");
-	OK(!hvt_errata_lookup(e, "qemu-kvm", "7.2", "intr_shadow", "movss.db"), "other hypervisor: none");
-	OK(hvt_errata_lookup(e, "qemu-kvm", "7.2.5", "svm-nested", "npt.ad"), "glob in the test part");
-	OK(!hvt_errata_lookup(e, "qemu-kvm", "7.3", "svm", "npt.ad"), "version series excludes 7.3");
-	OK(hvt_errata_lookup(e, "bochs", "2.7", "anything", "at.all"), "'*:*' covers everything");
-	OK(!hvt_errata_lookup(NULL, "bochs", "2.7", "a", "b"), "NULL errata: none");
-	OK(!hvt_errata_lookup(e, NULL, "2.7", "a", "b"), "no hypervisor: none");
+	OK(!hvt_errata_lookup(e, T("qemu-tcg", "7.2"), "intr_shadow", "sti.db"), "other check: none");
+	OK(!hvt_errata_lookup(e, T("qemu-tcg", "7.2"), "intr_shadow2", "movss.db"), "other test: none");
+	OK(!hvt_errata_lookup(e, T("qemu-kvm", "7.2"), "intr_shadow", "movss.db"), "other hypervisor: none");
+	OK(hvt_errata_lookup(e, T("qemu-kvm", "7.2.5"), "svm-nested", "npt.ad"), "glob in the test part");
+	OK(!hvt_errata_lookup(e, T("qemu-kvm", "7.3"), "svm", "npt.ad"), "version series excludes 7.3");
+	OK(hvt_errata_lookup(e, T("bochs", "2.7"), "anything", "at.all"), "'*:*' covers everything");
+	OK(!hvt_errata_lookup(NULL, T("bochs", "2.7"), "a", "b"), "NULL errata: none");
+	OK(!hvt_errata_lookup(e, T(NULL, "2.7"), "a", "b"), "no hypervisor: none");
 	OK(hvt_hypervisor_known("bochs") && !hvt_hypervisor_known("kvm") && !hvt_hypervisor_known(NULL),
 	   "known hypervisors");
 	hvt_errata_free(e);
@@ -251,35 +283,35 @@ static void test_not_run(void)
 	size_t pos = 0;
 
 	OK(e != NULL, "not-run errata parse (%s)", err);
-	x = hvt_errata_next_not_run(e, "qemu-kvm", "6.18.44-fc-v445", "selftest", &pos);
+	x = hvt_errata_next_not_run(e, T("qemu-kvm", "6.18.44-fc-v445"), "selftest", &pos);
 	OK(x == bp, "first applicable not-run entry; the kernel release's numeric part is compared");
-	x = hvt_errata_next_not_run(e, "qemu-kvm", "6.18.44-fc-v445", "selftest", &pos);
+	x = hvt_errata_next_not_run(e, T("qemu-kvm", "6.18.44-fc-v445"), "selftest", &pos);
 	OK(x && x->line == 6 && strcmp(x->check, "cmdline") == 0,
 	   "same CHECK once, other versions and tests left out, normal entries skipped");
-	OK(!hvt_errata_next_not_run(e, "qemu-kvm", "6.18.44-fc-v445", "selftest", &pos) &&
-	   !hvt_errata_next_not_run(e, "qemu-kvm", "6.18.44-fc-v445", "selftest", &pos),
+	OK(!hvt_errata_next_not_run(e, T("qemu-kvm", "6.18.44-fc-v445"), "selftest", &pos) &&
+	   !hvt_errata_next_not_run(e, T("qemu-kvm", "6.18.44-fc-v445"), "selftest", &pos),
 	   "then none, and none again");
 
 	pos = 0;
-	x = hvt_errata_next_not_run(e, "qemu-kvm", "6.19.1", "selftest", &pos);
+	x = hvt_errata_next_not_run(e, T("qemu-kvm", "6.19.1"), "selftest", &pos);
 	OK(x && x->line == 3, "entry 1 does not apply: the duplicate of its CHECK is not one then");
-	x = hvt_errata_next_not_run(e, "qemu-kvm", "6.19.1", "selftest", &pos);
+	x = hvt_errata_next_not_run(e, T("qemu-kvm", "6.19.1"), "selftest", &pos);
 	OK(x && x->line == 4, "version condition of a not-run entry");
 	pos = 0;
-	x = hvt_errata_next_not_run(e, "qemu-kvm", NULL, "other", &pos);
+	x = hvt_errata_next_not_run(e, T("qemu-kvm", NULL), "other", &pos);
 	OK(x && x->line == 5, "test glob of a not-run entry");
-	x = hvt_errata_next_not_run(e, "qemu-kvm", NULL, "other", &pos);
+	x = hvt_errata_next_not_run(e, T("qemu-kvm", NULL), "other", &pos);
 	OK(x && x->line == 6, "'*' test glob; unknown version matches only '*'");
 	pos = 0;
-	OK(!hvt_errata_next_not_run(e, "bochs", "2.7", "selftest", &pos), "other hypervisor: none");
+	OK(!hvt_errata_next_not_run(e, T("bochs", "2.7"), "selftest", &pos), "other hypervisor: none");
 	pos = 0;
-	OK(!hvt_errata_next_not_run(NULL, "qemu-kvm", "6.18.44", "selftest", &pos), "NULL errata: none");
+	OK(!hvt_errata_next_not_run(NULL, T("qemu-kvm", "6.18.44"), "selftest", &pos), "NULL errata: none");
 
-	OK(hvt_erratum_applies(bp, "qemu-kvm", "6.18.44", "selftest") &&
-	   !hvt_erratum_applies(bp, "qemu-kvm", "6.18.45", "selftest") &&
-	   !hvt_erratum_applies(bp, "qemu-tcg", "6.18.44", "selftest") &&
-	   !hvt_erratum_applies(bp, "qemu-kvm", "6.18.44", "selftest2") &&
-	   !hvt_erratum_applies(bp, NULL, "6.18.44", "selftest"), "hvt_erratum_applies");
+	OK(hvt_erratum_applies(bp, T("qemu-kvm", "6.18.44"), "selftest") &&
+	   !hvt_erratum_applies(bp, T("qemu-kvm", "6.18.45"), "selftest") &&
+	   !hvt_erratum_applies(bp, T("qemu-tcg", "6.18.44"), "selftest") &&
+	   !hvt_erratum_applies(bp, T("qemu-kvm", "6.18.44"), "selftest2") &&
+	   !hvt_erratum_applies(bp, T(NULL, "6.18.44"), "selftest"), "hvt_erratum_applies");
 	OK(hvt_erratum_covers(bp, "catch.bp") && hvt_erratum_covers(bp, "catch.bp.int3") &&
 	   !hvt_erratum_covers(bp, "catch.bpx") && !hvt_erratum_covers(bp, "catch"),
 	   "a not-run entry covers the results of the entries it selects");
@@ -287,11 +319,11 @@ static void test_not_run(void)
 	   "a normal entry's CHECK is a glob on the whole name");
 
 	/* A not-run check that ran anyway is judged like any other: the first entry wins. */
-	x = hvt_errata_lookup(e, "qemu-kvm", "6.18.44", "selftest", "catch.bp.int3");
+	x = hvt_errata_lookup(e, T("qemu-kvm", "6.18.44"), "selftest", "catch.bp.int3");
 	OK(x == bp, "lookup finds the not-run entry for a result of its check");
-	x = hvt_errata_lookup(e, "qemu-kvm", "6.18.45", "selftest", "catch.bp");
+	x = hvt_errata_lookup(e, T("qemu-kvm", "6.18.45"), "selftest", "catch.bp");
 	OK(x == normal, "then falls through to the next entry");
-	x = hvt_errata_lookup(e, "qemu-kvm", "6.18.45", "selftest", "cmdline.words");
+	x = hvt_errata_lookup(e, T("qemu-kvm", "6.18.45"), "selftest", "cmdline.words");
 	OK(x && x->line == 6, "not-run prefix rule in lookup");
 	hvt_errata_free(e);
 }
@@ -326,6 +358,7 @@ int main(void)
 {
 	test_compare();
 	test_conditions();
+	test_facets();
 	test_glob();
 	test_pattern_selects();
 	test_parse();
