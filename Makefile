@@ -70,7 +70,7 @@ $(probe_elf): build/guest/scripts/probe/hvprobe.o $(entry_obj) build/guest/libhv
 # ---------------------------------------------------------------- host
 
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Iscripts -MMD -MP
-host_bin := build/host/hvt-verdict build/host/hvt-cfg build/host/hvt-kvm-probe
+host_bin := build/host/hvt-verdict build/host/hvt-cfg
 host_tests := build/host/test-console build/host/test-cfg build/host/test-errata
 
 host-tools: $(host_bin)
@@ -82,8 +82,6 @@ build/host/%.o: scripts/%.c config.mak Makefile
 build/host/hvt-verdict: build/host/hvt-verdict.o build/host/console.o build/host/errata.o
 	$(HOST_CC) -o $@ $^
 build/host/hvt-cfg: build/host/hvt-cfg.o build/host/cfg.o
-	$(HOST_CC) -o $@ $^
-build/host/hvt-kvm-probe: build/host/kvm-probe.o
 	$(HOST_CC) -o $@ $^
 build/host/test-console: build/host/tests/test-console.o build/host/console.o build/host/errata.o
 	$(HOST_CC) -o $@ $^
@@ -123,8 +121,7 @@ check: all $(host_tests)
 # tests/NAME: one self-contained executable per unittests.cfg entry (docs/runner.md). The host
 # tools go in statically linked, so that a test needs nothing on the machine but the hypervisor.
 
-standalone_tools := build/host/static/hvt-verdict build/host/static/hvt-cfg \
-	build/host/static/hvt-kvm-probe
+standalone_tools := build/host/static/hvt-verdict build/host/static/hvt-cfg
 
 build/host/static/hvt-verdict: build/host/hvt-verdict.o build/host/console.o build/host/errata.o
 	@mkdir -p $(dir $@)
@@ -132,11 +129,8 @@ build/host/static/hvt-verdict: build/host/hvt-verdict.o build/host/console.o bui
 build/host/static/hvt-cfg: build/host/hvt-cfg.o build/host/cfg.o
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -static -s -o $@ $^
-build/host/static/hvt-kvm-probe: build/host/kvm-probe.o
-	@mkdir -p $(dir $@)
-	$(HOST_CC) -static -s -o $@ $^
 
-standalone: $(tests_elf) host-tools $(standalone_tools)
+standalone: $(tests_elf) $(probe_elf) host-tools $(standalone_tools)
 	@scripts/standalone/mkstandalone
 
 .PHONY: standalone

@@ -55,9 +55,9 @@ line, tab-separated) for the whole run. logs/NAME.HYPERVISOR.log is a symbolic
 link to the newest console log of that test. docs/runner.md has the details.
 
 Exit status: 0 nothing failed and something ran, 1 a test failed or had an
-error, 2 usage or configuration error or a hypervisor named by the user
-cannot boot a guest (nothing was run), 77 no test ran (every test skipped, or
-none selected), 130 interrupted.
+error, 2 usage or configuration error (nothing was run), 3 a hypervisor named
+by the user (or every hypervisor of auto mode) cannot boot a guest (nothing
+was run), 77 no test ran (every test skipped), 130 interrupted.
 USAGE
 }
 
@@ -182,14 +182,14 @@ probe_hypervisors() {
 		else
 			echo "run_tests.sh: $h cannot run guests: $HV_REASON" >&2
 			echo "run_tests.sh: nothing was run" >&2
-			exit 2
+			exit 3
 		fi
 	done
 	((all)) && hypervisors=("${usable[@]}")
 	if ((${#usable[@]} == 0)); then
 		printf 'run_tests.sh: %s\n' "${hv_notes[@]}" >&2
 		echo "run_tests.sh: no hypervisor can run guests; nothing was run" >&2
-		exit 2
+		exit 3
 	fi
 }
 

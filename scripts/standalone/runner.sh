@@ -22,10 +22,13 @@ Environment:
   BOCHS          the Bochs binary (default: bochs from PATH)
   ACCEL=kvm|tcg  boot with QEMU and this accelerator
   HYPERVISOR=H   qemu-tcg, qemu-kvm or bochs (ACCEL wins when both are set)
+  HVT_HYPERVISORS  auto mode's order (default qemu-kvm,qemu-tcg,bochs)
   TIMEOUT        seconds, or with a suffix s or m (default: ${SA_TIMEOUT} s)
   TMPDIR         where the temporary directory goes (default /tmp)
-The default hypervisor is qemu-kvm when KVM works and offers what the test
-requires, else qemu-tcg (bochs when the test runs only there).
+Without ACCEL or HYPERVISOR the test runs on the first hypervisor of
+HVT_HYPERVISORS that boots a guest, offers what the test requires and is in
+its cfg's hypervisors. What the probe learned is kept in
+${XDG_CACHE_HOME:-~/.cache}/hvtest/probe.
 
 The console log is kept, and its path printed on stderr, when the test did
 not pass or skip.
@@ -40,14 +43,11 @@ sa_die() {
 	exit 2
 }
 
-sa_in_list() {
-	[[ " $2 " == *" $1 "* ]]
-}
 
-# The hypervisor to boot on, into sa_hv; hv.sh must be sourced.
-sa_choose_hypervisor() {
-	local requires=() h
-	read -ra requires <<<"$SA_REQUIRES"
+# The hypervisor the user named, into sa_hv ("" = auto mode: run_tests.sh
+# picks the first that can run the test, by the harness's rules).
+sa_named_hypervisor() {
+	sa_hv=""
 	case "${ACCEL:-}" in
 	kvm) sa_hv=qemu-kvm; return ;;
 	tcg) sa_hv=qemu-tcg; return ;;
@@ -55,24 +55,10 @@ sa_choose_hypervisor() {
 	*) sa_die "ACCEL must be kvm or tcg, not '$ACCEL'" ;;
 	esac
 	if [[ -n "${HYPERVISOR:-}" ]]; then
-		hv_known "$HYPERVISOR" || sa_die "unknown HYPERVISOR '$HYPERVISOR' (known: $HV_ALL)"
+		hv_known "$HYPERVISOR" || sa_die "unknown HYPERVISOR '$HYPERVISOR' (known: ${HV_KINDS// /, }, optionally @VERSION)"
 		sa_hv=$HYPERVISOR
-		return
 	fi
-	# A test that runs only elsewhere: its first hypervisor.
-	if [[ -n "$SA_HYPERVISORS" ]] && ! sa_in_list qemu-kvm "$SA_HYPERVISORS" &&
-		! sa_in_list qemu-tcg "$SA_HYPERVISORS"; then
-		sa_hv=${SA_HYPERVISORS%% *}
-		return
-	fi
-	sa_hv=qemu-tcg
-	for h in qemu-kvm qemu-tcg; do
-		[[ -z "$SA_HYPERVISORS" ]] || sa_in_list "$h" "$SA_HYPERVISORS" || continue
-		if hv_available "$h" && [[ -z "$(hv_missing_features "$h" "${requires[@]}")" ]]; then
-			sa_hv=$h
-			return
-		fi
-	done
+	return 0
 }
 
 # Unpack the harness tree that follows the script.
@@ -98,7 +84,7 @@ sa_exit_for() {
 }
 
 sa_main() {
-	local rc verdict="" status interrupted=0
+	local rc verdict="" reason="" status interrupted=0
 	case "${1:-}" in
 	-h|--help) sa_usage; exit 0 ;;
 	'') ;;
@@ -115,25 +101,36 @@ sa_main() {
 	# shellcheck source=scripts/hv.sh
 	source "$HVT_ROOT/scripts/hv.sh"
 	hv_load_config
-	sa_choose_hypervisor
+	sa_named_hypervisor
+	# The probe's answers outlive the temporary tree.
+	if [[ -z "${HVT_PROBE_CACHE:-}" ]]; then
+		HVT_PROBE_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/hvtest/probe
+		mkdir -p "$HVT_PROBE_CACHE" 2>/dev/null || HVT_PROBE_CACHE=$sa_tmp/probe
+		export HVT_PROBE_CACHE
+	fi
 
 	# run_tests.sh stops its hypervisor on a Ctrl-C and exits 130.
 	trap 'interrupted=1' INT TERM
-	"$HVT_ROOT/run_tests.sh" --hypervisor "$sa_hv" --log-dir "$sa_tmp/log" \
+	"$HVT_ROOT/run_tests.sh" ${sa_hv:+--hypervisor "$sa_hv"} --log-dir "$sa_tmp/log" \
 		--errata "$HVT_ROOT/errata.cfg" -- "$SA_NAME" >"$sa_tmp/run_tests.out" 2>&1
 	rc=$?
 	trap - INT TERM
 	rm -rf "$sa_tmp/tree"
 	# units.tsv is run_tests.sh's own output: TEST, HYPERVISOR, VERDICT, REASON.
-	[[ -f "$sa_tmp/log/units.tsv" ]] && verdict=$(cut -f 3 "$sa_tmp/log/units.tsv")
+	if [[ -f "$sa_tmp/log/units.tsv" ]]; then
+		IFS=$'\t' read -r _ sa_hv verdict reason <"$sa_tmp/log/units.tsv"
+	fi
 	if ((interrupted || rc == 130 || rc == 143 || rc == 129)); then
 		trap - EXIT
 		echo "$SA_NAME: interrupted; logs kept in $sa_tmp" >&2
 		exit 130
 	fi
 	if [[ -z "$verdict" || ! -f "$sa_tmp/log/$SA_NAME.$sa_hv.tap" ]]; then
-		sa_tap_error "run_tests.sh failed (status $rc): $(head -n 1 "$sa_tmp/run_tests.out")"
+		sa_tap_error "run_tests.sh failed (status $rc): $(grep -m 1 '^run_tests.sh: ' "$sa_tmp/run_tests.out" || head -n 1 "$sa_tmp/run_tests.out")"
 		verdict=ERROR
+	elif [[ "$verdict" == SKIP ]]; then
+		# The TAP form of a skipped script that prove counts as skipped.
+		printf 'TAP version 13\n1..0 # SKIP %s (%s)\n' "$reason" "$sa_hv"
 	else
 		printf 'TAP version 13\n1..1\n'
 		cat "$sa_tmp/log/$SA_NAME.$sa_hv.tap"

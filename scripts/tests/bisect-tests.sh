@@ -68,8 +68,9 @@ test_binaries() {
 
 	bisect pass --bochs "$WORK/no/bochs"
 	expect_rc 125
-	expect_line "$out" '\(bochs\)'
-	finish "--bochs alone bisects on bochs; unavailable: exit 125"
+	expect_line "$err" 'on bochs at commit'
+	expect_line "$err" "^run_tests.sh: bochs cannot run guests: Bochs binary '.*no/bochs' not found"
+	finish "--bochs alone bisects on bochs; unavailable: exit 125 with the cause"
 }
 
 test_selector() {

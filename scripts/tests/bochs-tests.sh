@@ -25,6 +25,7 @@ make_tree() {
 	ln -s "$ROOT/run_tests.sh" "$TREE/run_tests.sh"
 	ln -s "$ROOT/scripts" "$TREE/scripts"
 	ln -s "$ROOT/build/host" "$TREE/build/host"
+	ln -s "$ROOT/build/probe" "$TREE/build/probe"
 	ln -s "$ROOT/x86/run" "$TREE/x86/run"
 	for f in "$ROOT"/x86/*.elf; do
 		cp "$f" "$TREE/x86/"
@@ -192,10 +193,21 @@ test_hv_functions() {
 	expect_line "$out" '^reason=BIOS image /nonexistent/BIOS not found'
 	run env HV=bochs BOCHS="$WORK/no-such-bochs" x86/run x86/boot.elf
 	expect_rc 99
-	expect_line "$out" '^ERROR boot \(bochs\): bochs unavailable: Bochs binary .* not found'
+	expect_line "$out" '^ERROR boot \(bochs\): bochs cannot run guests: Bochs binary .* not found'
 	run env BOCHS="$WORK/no-such-bochs" ./run_tests.sh --config fake.cfg --hypervisor bochs
-	expect_line "$out" '^SKIP +fake \(bochs\).*unavailable: Bochs binary .* not found'
-	finish "a missing Bochs or BIOS: unavailable with a clear reason (x86/run ERROR, run_tests.sh SKIP)"
+	expect_rc 3
+	expect_line "$err" '^run_tests.sh: bochs cannot run guests: Bochs binary .* not found'
+	finish "a missing Bochs or BIOS: a clear reason before anything boots (x86/run 99, run_tests.sh 3)"
+
+	forget_probes
+	run env BOCHS="$FAKE" FAKE_PROBE=panic ./run_tests.sh --config fake.cfg --hypervisor bochs
+	expect_rc 3
+	expect_line "$err" '^run_tests.sh: bochs cannot run guests: .*probe panic \(fake\)'
+	run env BOCHS="$FAKE" BOCHS_CPU=pentium_mmx ./run_tests.sh --config fake.cfg --hypervisor bochs
+	expect_rc 3
+	expect_line "$err" "unknown CPU model 'pentium_mmx'"
+	forget_probes
+	finish "a Bochs that cannot boot the probe, or a model it does not know: its own message, before any test"
 }
 
 # ------------------------------------------------------------ faults (fake Bochs)
@@ -235,12 +247,17 @@ test_hang() {
 
 # A Bochs that ignores TERM must not outlive an x86/run that is told to stop.
 test_stubborn() {
-	local pids=$WORK/pids p left="" job
+	local pids=$WORK/pids p left="" job i
 	: >"$pids"
 	(cd "$TREE" && env HV=bochs BOCHS="$FAKE" FAKE_MODE=stubborn FAKE_PID_FILE="$pids" \
 		TIMEOUT=60 x86/run x86/boot.elf >"$out" 2>"$err") &
 	job=$!
-	sleep 1.5
+	# Until the fake Bochs of the test (not the probe's) is up.
+	for ((i = 0; i < 100; i++)); do
+		[[ "$(wc -l <"$pids")" -ge 1 ]] && grep -q 'HVT BEGIN proto=1 test=boot' "$TREE"/logs/latest/boot.bochs.log 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep 0.5
 	pkill -TERM -f "x86/run x86/boot.elf" 2>/dev/null
 	wait "$job"
 	sleep 3

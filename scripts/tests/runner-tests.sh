@@ -156,19 +156,19 @@ test_availability() {
 	for bin in "$WORK/no/such/qemu" "$ROOT/scripts/tests/fake-bochs"; do
 		forget_probes
 		QEMU_OVERRIDE=$bin run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg
-		expect_rc 2
+		expect_rc 3
 		expect_line "$err" "^run_tests.sh: qemu-tcg cannot run guests: "
 		[[ "$(grep -c 'cannot run guests' "$err")" == 1 ]] || fail "the cause is not said once"
 		expect_no_line "$out" '^(PASS|SKIP|ERROR|FAIL) '
-		finish "--hypervisor qemu-tcg with QEMU=${bin##*/}: exit 2, one line naming the cause, no test"
+		finish "--hypervisor qemu-tcg with QEMU=${bin##*/}: exit 3, one line naming the cause, no test"
 	done
 	expect_line "$err" "cannot run guests: .*(exit status|killed)"
 
 	forget_probes
 	FAKE_PROBE=crash run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg
-	expect_rc 2
+	expect_rc 3
 	expect_line "$err" "^run_tests.sh: qemu-tcg cannot run guests: .*killed by SIGSEGV"
-	finish "a QEMU that crashes at start: exit 2, the signal named"
+	finish "a QEMU that crashes at start: exit 3, the signal named"
 
 	forget_probes
 	BOCHS=$ROOT/scripts/tests/fake-bochs QEMU_OVERRIDE=$WORK/no/such/qemu \
@@ -219,7 +219,7 @@ test_availability() {
 
 	forget_probes
 	CPU=host FAKE_BAD_CPUS="host" run_tests --config "$WORK/pass.cfg" --hypervisor qemu-kvm
-	expect_rc 2
+	expect_rc 3
 	expect_line "$err" 'qemu-kvm cannot run guests: .*failed to set MSR 0x10a'
 	finish "CPU= wins over the fallbacks: a model that does not boot is the cause"
 
@@ -241,7 +241,7 @@ test_availability() {
 	finish "--hypervisor all runs on every available hypervisor and names the others"
 
 	run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg@99.1
-	expect_rc 2
+	expect_rc 3
 	expect_line "$err" 'qemu-tcg@99.1 cannot run guests: qemu-tcg 99.1 is not provisioned: .*scripts/get-hypervisor qemu 99.1'
 	finish "a version that is not provisioned is named, with the command that provisions it"
 	forget_probes

@@ -14,12 +14,12 @@ OUTDIR=$WORK/tests
 sa() {
 	local name=$1
 	shift
-	env QEMU="$FAKE" TMPDIR="$WORK/tmp" "$@" "$OUTDIR/$name" >"$out" 2>"$err"
+	env QEMU="$FAKE" TMPDIR="$WORK/tmp" HVT_PROBE_CACHE="$WORK/probe" "$@" "$OUTDIR/$name" >"$out" 2>"$err"
 	rc=$?
 }
 
 test_generate() {
-	local tools=(build/host/static/hvt-verdict build/host/static/hvt-cfg build/host/static/hvt-kvm-probe)
+	local tools=(build/host/static/hvt-verdict build/host/static/hvt-cfg)
 	mkdir -p "$WORK/tmp"
 	make -s -C "$ROOT" "${tools[@]}" >"$out" 2>"$err" || fail "cannot build the static tools"
 	{
@@ -35,13 +35,18 @@ test_generate() {
 
 test_verdicts() {
 	local m
-	for m in pass:0 fail:1 skip:77 error:99 noboot:99; do
+	for m in pass:0 fail:1 error:99 noboot:99; do
 		sa "${m%%:*}" ACCEL=tcg
 		expect_rc "${m#*:}"
 		[[ "$(head -n 2 "$out")" == $'TAP version 13\n1..1' ]] || fail "no TAP header and plan"
 		expect_line "$out" "^(not )?ok 1 - ${m%%:*} \\(qemu-tcg\\)"
 		finish "fake mode ${m%%:*}: TAP and exit ${m#*:}"
 	done
+	sa skip ACCEL=tcg
+	expect_rc 77
+	[[ "$(cat "$out")" == $'TAP version 13\n1..0 # SKIP every check skipped; first: basic.one: no vmx (qemu-tcg)' ]] ||
+		fail "not the TAP of a skipped script"
+	finish "fake mode skip: '1..0 # SKIP reason', exit 77"
 	sa pass ACCEL=tcg
 	expect_line "$out" '^    # Subtest: pass \(qemu-tcg\)$'
 	expect_line "$out" '^    ok 1 - basic\.one$'
@@ -79,9 +84,9 @@ test_environment() {
 
 	env QEMU="$WORK/no/qemu" TMPDIR="$WORK/tmp" ACCEL=tcg "$OUTDIR/pass" >"$out" 2>"$err"
 	rc=$?
-	expect_rc 77
-	expect_line "$out" "^ok 1 - pass \\(qemu-tcg\\) # SKIP qemu-tcg unavailable: QEMU binary '.*no/qemu' not found"
-	finish "a missing QEMU: SKIP (77)"
+	expect_rc 99
+	expect_line "$out" "^  message: 'run_tests.sh failed \\(status 3\\): run_tests.sh: qemu-tcg cannot run guests: QEMU binary '.*no/qemu'' not found"
+	finish "a QEMU named with ACCEL that is missing: ERROR (99) naming the cause"
 
 	sa skip ACCEL=tcg HARNESS_ACTIVE=1
 	expect_rc 0
@@ -89,8 +94,13 @@ test_environment() {
 
 	sa bochs_only BOCHS="$WORK/no/bochs"
 	expect_rc 77
-	expect_line "$out" '^ok 1 - bochs_only \(bochs\) # SKIP bochs unavailable'
-	finish "a test that runs only on bochs picks bochs"
+	expect_line "$out" '^1\.\.0 # SKIP no hypervisor can run it \(.*qemu-tcg: not in the test.s hypervisors; bochs: unavailable\)'
+	finish "auto mode: a test that runs only on bochs, without Bochs, skips naming why"
+
+	sa bochs_only BOCHS="$ROOT/scripts/tests/fake-bochs"
+	expect_rc 0
+	expect_line "$out" '^ok 1 - bochs_only \(bochs\)'
+	finish "auto mode: a test that runs only on bochs runs there"
 
 	sa pass ACCEL=xyz
 	expect_rc 2
@@ -114,7 +124,8 @@ test_prove() {
 	(cd "$WORK" && QEMU=$FAKE ACCEL=tcg TMPDIR=$WORK/tmp prove --ext '' prove/) >"$out" 2>"$err"
 	rc=$?
 	expect_rc 0
-	expect_line "$out" '^Files=2, Tests=2'
+	expect_line "$out" '^Files=2, Tests=1'
+	expect_line "$out" '^prove/skip \.\. skipped: every check skipped'
 	expect_line "$out" '^Result: PASS'
 	finish "prove runs a directory of standalone tests (pass and skip: PASS)"
 
