@@ -211,20 +211,20 @@ need_tool() {
 
 # Read the cfg into the arrays t_* (one element per test).
 load_cfg() {
-	local name file args smp mem qcpu bcpu qparams bparams groups timeout req hvs
+	local name file args smp mem qcpu bcpu qparams bparams groups timeout req hvs xparams
 	if ! "$HVT_ROOT/build/host/hvt-cfg" check "$cfg_file"; then
 		echo "run_tests.sh: $cfg_file is malformed; nothing was run" >&2
 		exit 2
 	fi
 	t_name=() t_file=() t_args=() t_smp=() t_mem=() t_cpu=() t_params=()
-	t_groups=() t_timeout=() t_requires=() t_hvs=() t_bcpu=() t_bparams=()
+	t_groups=() t_timeout=() t_requires=() t_hvs=() t_bcpu=() t_bparams=() t_xparams=()
 	while IFS=$'\x1f' read -r name file args smp mem qcpu bcpu qparams bparams \
-		groups timeout req hvs; do
+		groups timeout req hvs xparams; do
 		t_name+=("$name") t_file+=("$file") t_args+=("$args")
 		t_smp+=("$smp") t_mem+=("$mem") t_cpu+=("$qcpu") t_params+=("$qparams")
 		t_bcpu+=("$bcpu") t_bparams+=("$bparams")
 		t_groups+=("all $groups") t_timeout+=("$timeout")
-		t_requires+=("$req") t_hvs+=("$hvs")
+		t_requires+=("$req") t_hvs+=("$hvs") t_xparams+=("$xparams")
 	done < <("$HVT_ROOT/build/host/hvt-cfg" list "$cfg_file")
 }
 
@@ -554,7 +554,8 @@ start_unit() {
 	cmdline="${args:+$args }$(hvt_exclusions "$h" "${t_name[i]}" "$errata_file" "$model")nonce=$nonce"
 	hv_command "$h" --image "x86/${t_file[i]}" --append "$cmdline" \
 		--smp "${t_smp[i]}" --memory "${t_mem[i]}" --cpu "$model" \
-		--params "$(hv_params "$i" "$h")" --console "$base.log" || return 1
+		--params "$(hv_params "$i" "$h")" --xen-params "${t_xparams[i]}" \
+		--console "$base.log" || return 1
 	: >"$base.log"
 	[[ -n "$opt_log_dir" ]] || hvt_symlink "${base#logs/}.log" "logs/${t_name[i]}.$h.log"
 	unit_cmd[$unit]=$(printf '%q ' "${HV_ARGV[@]}")

@@ -39,6 +39,7 @@ static const struct key keys[] = {
 	KEY(bochs_cpu, K_CPU),
 	KEY(qemu_params, K_TEXT),
 	KEY(bochs_params, K_TEXT),
+	KEY(xen_params, K_TEXT),
 	KEY(groups, K_GROUPS),
 	KEY(timeout, K_TIMEOUT),
 	KEY(requires, K_REQUIRES),
@@ -47,10 +48,10 @@ static const struct key keys[] = {
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 static const char *const features[] = {
-	"svm", "npt", "vmx", "ept", "kvm", "x2apic", NULL
+	"svm", "npt", "vmx", "ept", "kvm", "x2apic", "xen", NULL
 };
 static const char *const hypervisors[] = {
-	"qemu-tcg", "qemu-kvm", "bochs", NULL
+	"qemu-tcg", "qemu-kvm", "bochs", "xen", NULL
 };
 
 /* Parser state for one file. */

@@ -31,6 +31,7 @@ struct cfg_test {
 	char *bochs_cpu;	/* as written; see cfg_bochs_cpu() */
 	char *qemu_params;
 	char *bochs_params;
+	char *xen_params;	/* Xen command-line words (docs/xen.md) */
 	char *groups;		/* normalised: single spaces, without "all" */
 	unsigned timeout;	/* seconds */
 	char *requires;		/* normalised: single spaces */

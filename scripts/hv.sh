@@ -5,9 +5,9 @@
 # run_tests.sh, scripts/check-all, scripts/bisect, the standalone tests).
 # Source it; it defines functions only. docs/runner.md describes the rules.
 #
-# A hypervisor is named KIND or KIND@VERSION: qemu-tcg, qemu-kvm, bochs,
-# qemu-tcg@10.0, bochs@3.0. Each kind maps to a backend (qemu, bochs) that
-# defines:
+# A hypervisor is named KIND or KIND@VERSION: qemu-tcg, qemu-kvm, bochs, xen,
+# qemu-tcg@10.0, bochs@3.0, xen@4.20. Each kind maps to a backend (qemu,
+# bochs, xen) that defines:
 #   _hv_BACKEND_binary H     print H's binary; or return 1 with HV_REASON
 #   _hv_BACKEND_version H    print the version of H's binary (e.g. 7.2.22)
 #   _hv_BACKEND_models H     the CPU models to try when neither the cfg nor
@@ -65,17 +65,20 @@
 #       --memory MIB     RAM in MiB (default 128)
 #       --cpu MODEL      CPU model ("" = H's default, hv_model)
 #       --params STR     extra hypervisor parameters: QEMU arguments split on
-#                        white space; Bochs configuration lines split on ';'
+#                        white space (also for Xen's QEMU); Bochs configuration
+#                        lines split on ';'
+#       --xen-params STR Xen command-line words (xen only)
 #       --console DEST   a file that receives COM1, or "stdout"
 #       EXTRA...         appended verbatim (QEMU's -s -S for gdb; for Bochs,
 #                        configuration lines)
 #   hv_spawn SECS CMD...       start CMD as a job with a timeout (see below)
 #   hv_kill PID [SIG]          stop such a job and everything it started
 
-HV_KINDS="qemu-kvm qemu-tcg bochs"
+HV_KINDS="qemu-kvm qemu-tcg bochs xen"
 # Auto mode's preference (HVT_HYPERVISORS overrides): hardware first, then
-# the emulators, QEMU before Bochs for speed.
-HV_DEFAULT_ORDER="qemu-kvm qemu-tcg bochs"
+# the emulators, QEMU before Bochs for speed; Xen (under QEMU) for what only
+# it offers (the xen tests).
+HV_DEFAULT_ORDER="qemu-kvm qemu-tcg bochs xen"
 HVT_ROOT=${HVT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 
 HV_REASON=""
@@ -132,6 +135,7 @@ _hv_backend() {
 	case "${1%%@*}" in
 	qemu-tcg|qemu-kvm) echo qemu ;;
 	bochs) echo bochs ;;
+	xen) echo xen ;;
 	*) return 1 ;;
 	esac
 }
@@ -546,7 +550,7 @@ hv_command() {
 	local h=$1 backend
 	shift
 	HV_CMD_IMAGE="" HV_CMD_APPEND="" HV_CMD_SMP=1 HV_CMD_MEMORY=128
-	HV_CMD_CPU="" HV_CMD_PARAMS="" HV_CMD_CONSOLE=stdout
+	HV_CMD_CPU="" HV_CMD_PARAMS="" HV_CMD_XEN_PARAMS="" HV_CMD_CONSOLE=stdout
 	HV_CMD_EXTRA=()
 	while (($#)); do
 		case "$1" in
@@ -556,6 +560,7 @@ hv_command() {
 		--memory) HV_CMD_MEMORY=$2; shift 2 ;;
 		--cpu) HV_CMD_CPU=$2; shift 2 ;;
 		--params) HV_CMD_PARAMS=$2; shift 2 ;;
+		--xen-params) HV_CMD_XEN_PARAMS=$2; shift 2 ;;
 		--console) HV_CMD_CONSOLE=$2; shift 2 ;;
 		--) shift; HV_CMD_EXTRA=("$@"); break ;;
 		*) echo "hv_command: unknown option '$1'" >&2; return 2 ;;
@@ -732,6 +737,92 @@ _hv_bochs_command() {
 		--image "$HV_CMD_IMAGE" --append "$HV_CMD_APPEND"
 		--smp "$HV_CMD_SMP" --memory "$HV_CMD_MEMORY"
 		--cpu "$HV_CMD_CPU" --params "$HV_CMD_PARAMS"
+		--console "$HV_CMD_CONSOLE"
+	)
+	((${#HV_CMD_EXTRA[@]})) && HV_ARGV+=(-- "${HV_CMD_EXTRA[@]}")
+	return 0
+}
+
+# ------------------------------------------------------------ Xen backend
+
+# Xen runs under QEMU TCG, the tests as its PVH dom0; scripts/xen/run-xen
+# makes the command and watches Xen's console (docs/xen.md). H's binary is
+# the Xen image: XEN= for `xen`, else the newest under build/hv/; for
+# xen@VERSION, build/hv/xen-VERSION/boot/xen (scripts/get-hypervisor).
+_hv_xen_binary() {
+	local want d best="" bv="" v
+	want=$(_hv_wanted_version "$1")
+	HV_BINARY=""
+	if [[ -z "$want" && -n "${XEN:-}" ]]; then
+		HV_BINARY=$XEN
+	elif [[ -n "$want" ]]; then
+		HV_BINARY=$HVT_ROOT/build/hv/xen-$want/boot/xen
+		[[ -f "$HV_BINARY" ]] || {
+			HV_REASON="xen $want is not provisioned: build/hv/xen-$want is missing (run scripts/get-hypervisor xen $want)"
+			return 1
+		}
+	else
+		for d in "$HVT_ROOT"/build/hv/xen-*/boot/xen; do
+			[[ -f "$d" ]] || continue
+			v=${d#"$HVT_ROOT/build/hv/xen-"}
+			v=${v%%/*}
+			if [[ -z "$best" ]] || hvt_version_ge "$v" "$bv"; then
+				best=$d bv=$v
+			fi
+		done
+		[[ -n "$best" ]] || {
+			HV_REASON="no Xen is provisioned (run scripts/get-hypervisor xen 4.20, or set XEN=)"
+			return 1
+		}
+		HV_BINARY=$best
+	fi
+	[[ -f "$HV_BINARY" ]] || { HV_REASON="Xen image '$HV_BINARY' not found"; return 1; }
+	command -v "$QEMU" >/dev/null 2>&1 ||
+		{ HV_REASON="Xen runs under QEMU, and QEMU binary '$QEMU' is not found"; return 1; }
+}
+
+# The version get-hypervisor wrote beside the image, else the image's banner.
+_hv_xen_version_of() {
+	local dir v
+	dir=$(dirname "$(dirname "$1")")
+	if [[ -f "$dir/version" ]]; then
+		read -r v <"$dir/version"
+		printf '%s\n' "$v"
+		return 0
+	fi
+	v=$(grep -a -o -m 1 -E 'Xen version [0-9]+\.[0-9]+(\.[0-9]+)?' "$1" 2>/dev/null | head -n 1)
+	printf '%s\n' "${v#Xen version }"
+}
+
+_hv_xen_module() {
+	return 0
+}
+
+# QEMU's CPU for the machine under Xen: TCG's max (SVM with NPT: Xen uses HAP).
+_hv_xen_models() {
+	printf '%s\n' "${CPU:-max}"
+}
+
+# QEMU matters as much as Xen: TCG's SVM is what Xen runs on.
+_hv_xen_key() {
+	printf 'qemu=%s:%s:%s\n' "$QEMU" "$(_hv_file_stamp "$QEMU")" "$(_hv_qemu_version_of "$QEMU")"
+}
+
+# isa-debug-exit as with QEMU; run-xen turns a Xen panic into "xen: ...".
+_hv_xen_exit_ok() {
+	[[ "$1" == 1 || "$1" == 5 ]] && ! grep -q '^xen: ' "$2" 2>/dev/null
+}
+
+_hv_xen_command() {
+	if [[ "$HV_CMD_CONSOLE" == stdout ]]; then
+		echo "hv_command: xen needs --console FILE" >&2
+		return 2
+	fi
+	HV_ARGV=(
+		"$HVT_ROOT/scripts/xen/run-xen" --qemu "$QEMU" --xen "$HV_BINARY"
+		--image "$HV_CMD_IMAGE" --append "$HV_CMD_APPEND"
+		--smp "$HV_CMD_SMP" --memory "$HV_CMD_MEMORY" --cpu "$HV_CMD_CPU"
+		--params "$HV_CMD_PARAMS" --xen-params "$HV_CMD_XEN_PARAMS"
 		--console "$HV_CMD_CONSOLE"
 	)
 	((${#HV_CMD_EXTRA[@]})) && HV_ARGV+=(-- "${HV_CMD_EXTRA[@]}")

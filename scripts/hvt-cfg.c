@@ -21,7 +21,7 @@ static void usage(FILE *f)
 	      "  check  validate FILE (docs/unittests-cfg.md); errors are FILE:LINE: message\n"
 	      "  list   print one record per test, fields separated by 0x1f:\n"
 	      "         name file args smp memory(MiB) qemu_cpu bochs_cpu qemu_params\n"
-	      "         bochs_params groups timeout(s) requires hypervisors\n"
+	      "         bochs_params groups timeout(s) requires hypervisors xen_params\n"
 	      "  names  print the test names, one per line\n"
 	      "\n"
 	      "Exit status: 0 ok, 1 malformed file, 2 usage error.\n", f);
@@ -33,11 +33,11 @@ static void list(const struct cfg *cfg)
 		const struct cfg_test *t = &cfg->tests[i];
 
 		printf("%s" US "%s" US "%s" US "%u" US "%u" US "%s" US "%s" US
-		       "%s" US "%s" US "%s" US "%u" US "%s" US "%s\n",
+		       "%s" US "%s" US "%s" US "%u" US "%s" US "%s" US "%s\n",
 		       t->name, t->file, t->args, t->smp, t->memory,
 		       cfg_qemu_cpu(t), cfg_bochs_cpu(t), t->qemu_params,
 		       t->bochs_params, t->groups, t->timeout, t->requires,
-		       t->hypervisors);
+		       t->hypervisors, t->xen_params);
 	}
 }
 

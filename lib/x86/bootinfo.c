@@ -1,5 +1,9 @@
-/* Multiboot2 (Multiboot2 specification, 3.6) and PVH (Xen's hvm_start_info) boot information. */
+/*
+ * Multiboot2 (Multiboot2 specification, 3.6) and PVH (Xen's hvm_start_info,
+ * public/arch-x86/hvm/start_info.h) boot information.
+ */
 #include "bootinfo.h"
+#include "xen.h"
 
 #define MB2_BOOTLOADER_MAGIC	0x36d76289
 #define PVH_START_MAGIC		0x336ec578
@@ -79,15 +83,50 @@ static const char *parse_multiboot2(uint64_t info)
 	return bootinfo.ram_count ? NULL : "multiboot2 information has no memory map";
 }
 
+/*
+ * A PVH start info without a memory map (version 0, as Xen builds it for a
+ * PVH dom0: xen/arch/x86/hvm/dom0_build.c, pvh_load_kernel) leaves the map to
+ * the XENMEM_memory_map hypercall (public/arch-x86/hvm/start_info.h).  This
+ * runs before the allocator knows any RAM: the hypercall page and the map
+ * buffer are in the image, which entry.S has identity-mapped.
+ */
+static const char *memory_map_from_xen(void)
+{
+	static struct xen_e820_entry map[BOOTINFO_MAX_RANGES * 2];
+	static char problem[96];
+	unsigned count = ARRAY_SIZE(map);
+	const char *why;
+	long rc;
+
+	if (!xen_detect())
+		return "PVH start info has no memory map (version 0) and no Xen to ask for one";
+	why = xen_hypercall_setup();
+	if (why) {
+		snprintf(problem, sizeof(problem), "PVH start info has no memory map: %s", why);
+		return problem;
+	}
+	rc = xen_memory_map(XENMEM_MEMORY_MAP, map, &count);
+	if (rc) {
+		snprintf(problem, sizeof(problem), "XENMEM_memory_map failed: %ld (%s)", rc,
+			 xen_errno_name(rc));
+		return problem;
+	}
+	for (unsigned i = 0; i < count; i++)
+		if (map[i].type == E820_RAM)
+			add_ram(map[i].addr, map[i].size);
+	return bootinfo.ram_count ? NULL : "XENMEM_memory_map has no RAM";
+}
+
 static const char *parse_pvh(const struct pvh_start_info *si)
 {
 	const struct pvh_memmap_entry *map;
 
 	bootinfo.loader = "pvh";
+	bootinfo.pvh_flags = si->flags;
 	if (si->cmdline_paddr)
 		set_cmdline((const char *)si->cmdline_paddr);
-	if (si->version < 1 || !si->memmap_paddr)
-		return "PVH start info has no memory map (version 0)";
+	if (si->version < 1 || !si->memmap_paddr || !si->memmap_entries)
+		return memory_map_from_xen();
 	map = (const void *)si->memmap_paddr;
 	for (uint32_t i = 0; i < si->memmap_entries; i++)
 		if (map[i].type == E820_RAM)

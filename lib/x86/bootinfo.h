@@ -1,7 +1,9 @@
 /**
  * @file bootinfo.h
  * What the loader told us, copied out of its structures at boot: the command
- * line and the RAM map, from Multiboot2 (GRUB) or PVH (QEMU -kernel).
+ * line and the RAM map, from Multiboot2 (GRUB) or PVH (QEMU -kernel, Xen).
+ * Xen's PVH dom0 gets a version-0 start info without a memory map; the map
+ * then comes from the XENMEM_memory_map hypercall.
  */
 #ifndef HVT_X86_BOOTINFO_H
 #define HVT_X86_BOOTINFO_H
@@ -16,11 +18,16 @@ struct ram_range {
 
 struct bootinfo {
 	const char *loader;		/* "multiboot2" or "pvh" */
+	uint32_t pvh_flags;		/* hvm_start_info.flags (PVH_FLAG_*), 0 otherwise */
 	char cmdline[4096];
 	struct ram_range ram[BOOTINFO_MAX_RANGES];
 	unsigned ram_count;
 	bool cmdline_truncated;
 };
+
+/* hvm_start_info.flags (Xen public/xen.h SIF_*): set for Xen's dom0. */
+#define PVH_FLAG_PRIVILEGED	BIT(0)
+#define PVH_FLAG_INITDOMAIN	BIT(1)
 
 extern struct bootinfo bootinfo;
 

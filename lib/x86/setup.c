@@ -10,6 +10,7 @@
 #include "processor.h"
 #include "serial.h"
 #include "test.h"
+#include "xen.h"
 
 /* The early tables in entry.S identity-map this much. */
 #define EARLY_MAP_END (4ull << 30)
@@ -70,6 +71,9 @@ void x86_boot_main(uint32_t magic, uint32_t info)
 		report_begin(hvt_test.name, NULL);
 		report_abort("boot: command line longer than %zu bytes", sizeof(bootinfo.cmdline) - 1);
 	}
+	/* Console text for the log only: verdicts never depend on it. */
+	if (hypervisor_describe())
+		printf("# hypervisor: %s\n", hypervisor_describe());
 	mask_pic();
 	give_ram_to_allocator();
 	map_high_ram();

@@ -6,6 +6,10 @@
 
 BOCHS_LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
+# Bochs' term display quits before the first instruction, saying nothing,
+# when TERM is unset (as under CI): give it a plain terminal type.
+export TERM=${TERM:-vt100}
+
 # The CPU model when neither BOCHS_CPU nor the cfg names one.
 BOCHS_DEFAULT_CPU=corei7_skylake_x
 
