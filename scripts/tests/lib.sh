@@ -70,7 +70,7 @@ make_tree() {
 	ln -s "$ROOT/build/host" "$TREE/build/host"
 	ln -s "$ROOT/x86/run" "$TREE/x86/run"
 	for m in pass fail skip error xfail slow hang silent reset garbage forged \
-		nonce crash noboot resetloop flood xmlchars; do
+		nonce crash noboot resetloop flood xmlchars fixed8; do
 		echo "not really an ELF image" >"$TREE/x86/$m.elf"
 	done
 	# The availability probe's null guest: the fakes know it by name.

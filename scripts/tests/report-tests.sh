@@ -186,6 +186,28 @@ test_matrix_run() {
 	finish "two hypervisors print the matrix (on stderr with -t, so the TAP stays clean)"
 }
 
+# Two versions of one hypervisor: a check that deviates on the older and
+# holds on the newer is "fixed in" the newer, and comes first.
+test_matrix_versions() {
+	mkdir -p "$TREE/build/hv/qemu-8.0/bin"
+	printf '#!/bin/sh\nFAKE_VERSION=8.0.1 exec %q "$@"\n' "$FAKE" >"$TREE/build/hv/qemu-8.0/bin/qemu-system-x86_64"
+	chmod +x "$TREE/build/hv/qemu-8.0/bin/qemu-system-x86_64"
+	cfg_of pass fixed8 >"$WORK/v.cfg"
+	echo "qemu-tcg <8.0 fixed8:known.bug the fake deviates before 8.0 (SDM Vol. 0 0.0)" >"$WORK/v-errata.cfg"
+	run_tests --config "$WORK/v.cfg" --errata "$WORK/v-errata.cfg" --hypervisor qemu-tcg@7.2,qemu-tcg@8.0 \
+		--matrix-html "$WORK/v.html"
+	expect_rc 0
+	expect_line "$out" '^PASS  fixed8 \(qemu-tcg@7\.2\).*1 expected failure'
+	expect_line "$out" '^PASS  fixed8 \(qemu-tcg@8\.0\)'
+	expect_line "$out" '^  1 check changed between versions'
+	expect_line "$out" '^  qemu-tcg@8.0: .*build/hv/qemu-8.0/bin/qemu-system-x86_64 8.0.1, -cpu max'
+	[[ "$(grep -A 1 '^  CHECK' "$out" | tail -n 1)" =~ ^\*\ fixed8:known\.bug\ +XFAIL\ +PASS\ +fixed\ in\ qemu-tcg\ 8\.0\.1$ ]] ||
+		fail "the first row is not the fixed check"
+	grep -q 'fixed in qemu-tcg 8.0.1' "$WORK/v.html" || fail "the HTML matrix does not say fixed in"
+	finish "versions of one hypervisor side by side: fixed-in rows first, in text and HTML"
+	rm -rf "$TREE/build/hv" "$TREE/build/cache/probe"
+}
+
 # ------------------------------------------------------------ faults
 
 test_faults() {
@@ -246,5 +268,5 @@ ln_x86_run() {
 	ln -s "$ROOT/x86/run" "$TREE/x86/run"
 }
 
-run_test_main ln_x86_run test_junit test_junit_interrupted test_log_dir test_check_option \
+run_test_main ln_x86_run test_matrix_versions test_junit test_junit_interrupted test_log_dir test_check_option \
 	test_matrix_script test_matrix_run test_faults test_sigterm test_x86_run_interrupt

@@ -103,9 +103,9 @@ test_selection_errors() {
 	expect_line "$err" "group 'nosuchgroup' selects no test"
 	finish "a group that selects nothing is an error (exit 2)"
 
-	run_tests --config "$WORK/sel.cfg" --hypervisor xen
+	run_tests --config "$WORK/sel.cfg" --hypervisor hyperv
 	expect_rc 2
-	expect_line "$err" "unknown hypervisor 'xen'"
+	expect_line "$err" "unknown hypervisor 'hyperv'"
 	finish "an unknown hypervisor is an error (exit 2)"
 
 	run_tests --config "$WORK/sel.cfg" --list
@@ -176,7 +176,7 @@ test_availability() {
 	expect_rc 0
 	expect_line "$out" "^  qemu-tcg: passed over, unavailable: QEMU binary '.*no/such/qemu' not found"
 	expect_line "$out" '^PASS  vmx \(bochs\)'
-	expect_line "$out" '^SKIP  svm \(none\): no hypervisor can run it \(qemu-kvm: unavailable; qemu-tcg: unavailable; bochs: lacks svm \(CPU model corei7_skylake_x\)\)'
+	expect_line "$out" '^SKIP  svm \(none\): no hypervisor can run it \(qemu-kvm: unavailable; qemu-tcg: unavailable; bochs: lacks svm \(CPU model corei7_skylake_x\); xen: unavailable\)'
 	[[ "$(grep -c 'no/such/qemu' "$out")" == 2 ]] || fail "each unavailable hypervisor is not said once"
 	finish "auto mode passes over a missing QEMU, says why once, and runs the rest on Bochs"
 
@@ -244,6 +244,48 @@ test_availability() {
 	expect_rc 3
 	expect_line "$err" 'qemu-tcg@99.1 cannot run guests: qemu-tcg 99.1 is not provisioned: .*scripts/get-hypervisor qemu 99.1'
 	finish "a version that is not provisioned is named, with the command that provisions it"
+	forget_probes
+}
+
+# ------------------------------------------------------------ Xen backend
+
+test_xen() {
+	echo "not really Xen" >"$WORK/xen"
+	cfg_of pass >"$WORK/pass.cfg"
+	printf '[p2m]\nfile = pass.elf\nargs = fake_mode=pass a=b,c\nxen_params = dom0=pvh,pf-fixup loglvl=all\nqemu_params = -device pc-testdev\n' \
+		>"$WORK/xen.cfg"
+	forget_probes
+	: >"$WORK/argv"
+	XEN=$WORK/xen FAKE_FEATURES="xen" FAKE_ARGV_FILE=$WORK/argv \
+		run_tests --config "$WORK/xen.cfg" --hypervisor xen
+	expect_rc 0
+	expect_line "$out" '^PASS  p2m \(xen\)'
+	tr '\n' ' ' <"$WORK/argv" >"$WORK/argv1"
+	expect_line "$WORK/argv1" '-machine q35 -accel tcg -cpu max -m 1024 '
+	expect_line "$WORK/argv1" '-device amd-iommu '
+	expect_line "$WORK/argv1" "-kernel $WORK/xen -append console=com2 com2=115200,8n1,0x2f8,3 dom0=pvh,pf-fixup dom0_mem=256M noreboot loglvl=all "
+	expect_line "$WORK/argv1" '-initrd x86/pass.elf fake_mode=pass a=b,,c nonce=[0-9a-f]{16} -device pc-testdev'
+	finish "xen: the test is Xen's PVH dom0 under QEMU TCG; the cfg's xen_params and qemu_params apply"
+
+	forget_probes
+	XEN=$WORK/xen FAKE_XEN_PANIC="iommu must be enabled for PVH hardware domain" \
+		run_tests --config "$WORK/pass.cfg" --hypervisor xen
+	expect_rc 3
+	expect_line "$err" '^run_tests.sh: xen cannot run guests: xen: Panic on CPU 0: iommu must be enabled for PVH hardware domain'
+	finish "a Xen that panics at boot: the run ends before any test, quoting Xen"
+
+	forget_probes
+	XEN=$WORK/xen FAKE_FEATURES="xen" run_tests --config "$WORK/pass.cfg" --hypervisor xen
+	XEN=$WORK/xen FAKE_FEATURES="xen" FAKE_XEN_PANIC="Assertion 'x' failed at p2m.c:42" \
+		run_tests --config "$WORK/pass.cfg" --hypervisor xen
+	expect_rc 1
+	expect_line "$out" "^ERROR pass \\(xen\\).*xen said: xen: Panic on CPU 0: Assertion 'x' failed at p2m.c:42"
+	finish "a Xen panic during a test: ERROR, the reason quotes Xen, no timeout waited for"
+
+	run_tests --config "$WORK/pass.cfg" --hypervisor xen@4.99
+	expect_rc 3
+	expect_line "$err" 'xen 4.99 is not provisioned: .*scripts/get-hypervisor xen 4.99'
+	finish "xen@VERSION names the provisioned Xen"
 	forget_probes
 }
 
@@ -446,4 +488,4 @@ requires = vmx
 	finish "x86/run --help"
 }
 
-run_test_main test_verdicts test_hang_cleanup test_bad_cfg test_bad_errata test_selection_errors test_skips test_availability test_errata test_tap test_command test_logs test_concurrent_runs test_interrupt test_x86_run
+run_test_main test_verdicts test_hang_cleanup test_bad_cfg test_bad_errata test_selection_errors test_skips test_availability test_xen test_errata test_tap test_command test_logs test_concurrent_runs test_interrupt test_x86_run
