@@ -700,11 +700,12 @@ static void check_invept_bad_type(void)
  */
 static void check_invept_bad_eptp(void)
 {
-	uint64_t good = eptp_of(&ept, false);
+	uint64_t good;
 	struct vmx_result r;
 
 	if (!need_ept() || !cap_or_skip("", VMX_EPT_INVEPT_SINGLE, "single-context INVEPT"))
 		return;
+	good = eptp_of(&ept, false);
 	r = invept_checked(1, (good & ~0x38ull) | (1 << 3), 0);
 	check_msg(vmx_failed_with(&r, VMXERR_INVALID_INVEPT_INVVPID), "walk_length",
 		  "EPTP walk length 2: expected VMfailValid(28), got %s", RES(r));

@@ -336,10 +336,11 @@ static void check_cr3_load_clear(void)
  */
 static void cr3_target(unsigned count, int slot, bool hit)
 {
-	unsigned max = (rdmsr(MSR_IA32_VMX_MISC) >> 16) & 0x1ff;
+	unsigned max;
 
 	if (!prepare(l2_mov_to_cr3, VMX_CTLS_PROC, VMX_PROC_CR3_LOAD_EXIT, 0))
 		return;
+	max = (rdmsr(MSR_IA32_VMX_MISC) >> 16) & 0x1ff;
 	if (max < 4) {
 		skip("", "IA32_VMX_MISC[24:16] allows %u CR3 targets, the check needs 4", max);
 		return;

@@ -378,11 +378,13 @@ static void check_vmclear(void)
 /* VMPTRLD: invalid address -> 9, VMXON pointer -> 10, wrong revision -> 11 (31.3 VMPTRLD). */
 static void check_vmptrld(void)
 {
-	uint32_t *other = vmx_region_alloc();
+	uint32_t *other;
 	struct vmx_result r;
 
+	/* The region's size comes from IA32_VMX_BASIC: only with VMX. */
 	if (!vmx_usable() || !ensure_on())
 		return;
+	other = vmx_region_alloc();
 	expect_error("unaligned", vmptrld_checked((uint64_t)other + 0x100),
 		     VMXERR_VMPTRLD_INVALID_ADDR);
 	expect_error("beyond_maxphyaddr", vmptrld_checked(beyond_maxphyaddr()),
@@ -407,12 +409,13 @@ static void check_vmptrld(void)
 /* VMPTRST stores the current-VMCS pointer; VMCLEAR of the current VMCS makes it all ones. */
 static void check_vmptrst(void)
 {
-	uint32_t *other = vmx_region_alloc();
+	uint32_t *other;
 	uint64_t ptr = 0;
 	struct vmx_result r;
 
 	if (!vmx_usable() || !ensure_on())
 		return;
+	other = vmx_region_alloc();
 	r = vmptrst_checked(&ptr);
 	check_msg(r.outcome == VMX_SUCCEED && ptr == (uint64_t)vcpu->vmcs, "current",
 		  "expected %p, got %#lx (%s)", vcpu->vmcs, ptr, RES(r));
@@ -569,10 +572,11 @@ static void check_entry_gprs(void)
 /* CR3-target count above IA32_VMX_MISC[24:16]: VMfailValid(7) (27.2.1.1). */
 static void check_entry_invalid_control(void)
 {
-	unsigned n = (rdmsr(MSR_IA32_VMX_MISC) >> 16) & 0x1ff;
+	unsigned n;
 
 	if (!vmx_usable() || !ensure_on())
 		return;
+	n = (rdmsr(MSR_IA32_VMX_MISC) >> 16) & 0x1ff;
 	vmx_vcpu_reset(vcpu, l2_vmcall);
 	vmcs_write(VMCS_CR3_TARGET_COUNT, n + 1);
 	vmx_run(vcpu);

@@ -126,10 +126,11 @@ static void check_absent(void)
 /* VMWRITE to a read-only field: error 13, unless IA32_VMX_MISC[29] (A.6) allows it. */
 static void check_read_only(void)
 {
-	bool any = rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_VMWRITE_ANY;
+	bool any;
 
 	if (!vmx_usable())
 		return;
+	any = rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_VMWRITE_ANY;
 	for (size_t i = 0; i < vmcs_field_count; i++) {
 		const struct vmcs_field_info *f = &vmcs_fields[i];
 		uint64_t want = pattern(f->encoding, 2), got = 0;
@@ -235,6 +236,9 @@ static void check_no_current(void)
 /* Encodings that name no field: error 12 (Appendix B; 25.11.2; 31.3). */
 static void check_encodings(void)
 {
+	if (!vmx_usable())
+		return;
+	/* IA32_VMX_VMCS_ENUM exists only with VMX: read it after the check. */
 	unsigned max_index = (rdmsr(MSR_IA32_VMX_VMCS_ENUM) >> 1) & 0x1ff;
 	const struct { const char *name; uint64_t enc; } cases[] = {
 		{ "reserved_bit12", VMCS_GUEST_RIP | BIT(12) },
@@ -247,8 +251,6 @@ static void check_encodings(void)
 		{ "index_above_enum", 0x4000 | ((max_index + 1) << 1) },
 	};
 
-	if (!vmx_usable())
-		return;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		uint64_t v;
 		struct vmx_result r = vmread_checked(cases[i].enc, &v);

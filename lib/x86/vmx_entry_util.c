@@ -269,11 +269,13 @@ void *ve_page(unsigned n)
 void ve_check_fixed_bits(uint32_t field, uint32_t fixed0_msr, uint32_t fixed1_msr,
 			 bool must_be_1, struct ve_expect want)
 {
-	uint64_t fixed0 = rdmsr(fixed0_msr), fixed1 = rdmsr(fixed1_msr);
+	uint64_t fixed0, fixed1;
 	unsigned n = 0;
 
 	if (!ve_usable() || !ve_run_valid(NULL, 0))
 		return;
+	fixed0 = rdmsr(fixed0_msr);
+	fixed1 = rdmsr(fixed1_msr);
 	for (unsigned bit = 0; bit < 64; bit++) {
 		struct ve_case c = { .field = field, .want = want };
 
