@@ -10,8 +10,11 @@
 
 static char fault_text[96];
 
-/* Who implements an MSR: everyone, or CPUs with a feature, or one vendor. */
-enum availability { ALWAYS, NEEDS_FEATURE, AMD_ONLY, INTEL_ONLY };
+/*
+ * Who implements an MSR (or whose manual defines the rule checked): everyone,
+ * or CPUs with a feature, or one vendor, or Intel CPUs with a feature.
+ */
+enum availability { ALWAYS, NEEDS_FEATURE, AMD_ONLY, INTEL_ONLY, INTEL_FEATURE };
 
 struct msr_case {
 	const char *name;
@@ -25,6 +28,7 @@ struct msr_case {
 #define MSR_FEATURE(n, i, f) { n, i, NEEDS_FEATURE, X86_FEATURE_##f, #f }
 #define MSR_AMD(n, i) { n, i, AMD_ONLY, { 0 }, NULL }
 #define MSR_INTEL(n, i) { n, i, INTEL_ONLY, { 0 }, NULL }
+#define MSR_INTEL_FEATURE(n, i, f) { n, i, INTEL_FEATURE, X86_FEATURE_##f, #f }
 
 /* Checks availability; records a skip named @name when absent. */
 static bool available(const struct msr_case *m, const char *name)
@@ -45,6 +49,16 @@ static bool available(const struct msr_case *m, const char *name)
 	case INTEL_ONLY:
 		if (cpu_is_amd()) {
 			skip(name, "checked on Intel only");
+			return false;
+		}
+		return true;
+	case INTEL_FEATURE:
+		if (cpu_is_amd()) {
+			skip(name, "checked on Intel only");
+			return false;
+		}
+		if (!cpu_has(m->feature)) {
+			skip(name, "no %s in CPUID", m->feature_name);
 			return false;
 		}
 		return true;
@@ -206,12 +220,15 @@ struct reserved_bit_case {
 
 /*
  * EFER: bits 1-7 and 9 are reserved on both vendors, 16 and 63:32 too
- * (SDM Vol. 3A 2.2.1, APM Vol. 2 3.1.7).  TSC_AUX: bits 63:32.  PAT: bits 7:3
- * of each entry (SDM Vol. 3A 13.12.2).  MTRRdefType: bits 63:12 and 9:8.
+ * (SDM Vol. 3A 2.2.1, APM Vol. 2 3.1.7).  TSC_AUX: bits 63:32 on Intel (SDM
+ * Vol. 4 Table 2-2); the APM says nothing of them for WRMSR (RDTSCP returns
+ * bits 31:0, RDPID reads the MSR) and AMD CPUs ignore them, so the #GP is an
+ * Intel rule only.  PAT: bits 7:3 of each entry (SDM Vol. 3A 13.12.2).
+ * MTRRdefType: bits 63:12 and 9:8.
  */
 static const struct reserved_bit_case reserved_bits[] = {
 	{ MSR_ALWAYS("efer", MSR_EFER), 0xffffffff000102feull },
-	{ MSR_FEATURE("tsc_aux", MSR_TSC_AUX, RDTSCP), 0xffffffff00000000ull },
+	{ MSR_INTEL_FEATURE("tsc_aux", MSR_TSC_AUX, RDTSCP), 0xffffffff00000000ull },
 	{ MSR_FEATURE("pat", MSR_IA32_PAT, PAT), 0xf8f8f8f8f8f8f8f8ull },
 	{ MSR_FEATURE("mtrr_def_type", MSR_MTRR_DEF_TYPE, MTRR), 0xfffffffffffff300ull },
 };

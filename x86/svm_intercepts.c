@@ -251,26 +251,46 @@ static void check_vmmcall_ud(void)
 }
 
 /*
- * RSM outside SMM raises #UD, and instruction intercepts are checked after
- * simple exceptions such as #UD (APM Vol. 2 15.9): the RSM intercept is not
- * taken.
+ * RSM outside SMM with its intercept set: whether the intercept (0x73) or the
+ * #UD of RSM outside SMM comes first. APM Vol. 2 15.9 checks instruction
+ * intercepts after simple exceptions such as #UD "generally", with exceptions
+ * it does not list completely; QEMU and KVM take the intercept, Bochs raises
+ * #UD. As long as the manual does not decide, this reports what happened and
+ * asserts nothing: an expectation needs a manual basis.
  */
-static void check_rsm_ud(void)
+static const struct intercept_case case_rsm = {
+	"rsm", SVM_INTERCEPT_RSM, SVM_EXIT_RSM, l2_rsm, l2_rsm_end, SETUP_NONE, false,
+	EXITINFO_NONE, NO_FEATURE
+};
+
+static void report_rsm_order(void)
 {
-	static const struct intercept_case rsm = {
-		"rsm", SVM_INTERCEPT_RSM, SVM_EXIT_RSM, l2_rsm, l2_rsm_end, SETUP_NONE, false,
-		EXITINFO_NONE, NO_FEATURE
-	};
 	uint64_t code;
 
 	if (!svm_require())
 		return;
-	prepare(&rsm, true);
+	prepare(&case_rsm, true);
+	svm_intercept_exception(vcpu, X86_VEC_UD, true);
+	code = svm_run(vcpu);
+	info("RSM outside SMM with its intercept set: exit code %#lx at rip %#lx (%s)", code,
+	     vcpu->vmcb->save.rip,
+	     code == SVM_EXIT_RSM ? "the intercept first" :
+	     code == SVM_EXIT_EXCP(X86_VEC_UD) ? "#UD first" : "neither");
+}
+
+/* RSM outside SMM with its intercept clear raises #UD (APM Vol. 3 RSM). */
+static void check_rsm_ud(void)
+{
+	uint64_t code;
+
+	if (!svm_require())
+		return;
+	prepare(&case_rsm, false);
 	svm_intercept_exception(vcpu, X86_VEC_UD, true);
 	code = svm_run(vcpu);
 	check_msg(code == SVM_EXIT_EXCP(X86_VEC_UD) && vcpu->vmcb->save.rip == (uint64_t)l2_rsm,
-		  "", "exit code %#lx at rip %#lx, expected #UD (0x46) at rip %p before the "
-		  "RSM intercept", code, vcpu->vmcb->save.rip, l2_rsm);
+		  "", "exit code %#lx at rip %#lx, expected #UD (0x46) at rip %p", code,
+		  vcpu->vmcb->save.rip, l2_rsm);
 }
 
 /*
@@ -327,6 +347,7 @@ static void check_wbinvd_not_invd(void)
 static const struct check_entry checks[] = {
 	INSN_CASES(TABLE_ENTRY)
 	{ "insn.vmmcall_ud", check_vmmcall_ud },
+	{ "insn.rsm_order", report_rsm_order },
 	{ "insn.rsm_ud", check_rsm_ud },
 	{ "insn.rdtscp_not_rdtsc", check_rdtscp_not_rdtsc },
 	{ "insn.rdtsc_not_rdtscp", check_rdtsc_not_rdtscp },

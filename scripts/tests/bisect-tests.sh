@@ -110,9 +110,9 @@ test_aborts() {
 	expect_line "$err" "unknown test 'nosuchtest'"
 	finish "an unknown test name aborts the bisection (exit 128)"
 
-	bisect pass --hypervisor xen
+	bisect pass --hypervisor hyperv
 	expect_rc 128
-	expect_line "$err" "unknown hypervisor 'xen'"
+	expect_line "$err" "unknown hypervisor 'hyperv'"
 	finish "an unknown hypervisor aborts (exit 128)"
 
 	bisect --frobnicate pass

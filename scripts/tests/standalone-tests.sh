@@ -94,7 +94,7 @@ test_environment() {
 
 	sa bochs_only BOCHS="$WORK/no/bochs"
 	expect_rc 77
-	expect_line "$out" '^1\.\.0 # SKIP no hypervisor can run it \(.*qemu-tcg: not in the test.s hypervisors; bochs: unavailable\)'
+	expect_line "$out" '^1\.\.0 # SKIP no hypervisor can run it \(.*qemu-tcg: not in the test.s hypervisors; bochs: unavailable; xen: not in the test.s hypervisors\)'
 	finish "auto mode: a test that runs only on bochs, without Bochs, skips naming why"
 
 	sa bochs_only BOCHS="$ROOT/scripts/tests/fake-bochs"
