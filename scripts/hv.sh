@@ -101,15 +101,19 @@ hv_load_config() {
 	fi
 	QEMU=${QEMU:-qemu-system-x86_64}
 	BOCHS=${BOCHS:-bochs}
-	QEMU=$(_hv_abspath "$QEMU")
-	BOCHS=$(_hv_abspath "$BOCHS")
+	_hv_probe_paths
+	_hv_abspath "$QEMU"
+	QEMU=$REPLY
+	_hv_abspath "$BOCHS"
+	BOCHS=$REPLY
 }
 
+# Into REPLY.
 _hv_abspath() {
 	case "$1" in
-	/*) printf '%s\n' "$1" ;;
-	*/*) printf '%s/%s\n' "$PWD" "$1" ;;
-	*) printf '%s\n' "$1" ;;	# looked up in PATH
+	/*) REPLY=$1 ;;
+	*/*) REPLY=$PWD/$1 ;;
+	*) REPLY=$1 ;;	# looked up in PATH
 	esac
 }
 
@@ -131,13 +135,11 @@ _hv_wanted_version() {
 	return 0
 }
 
+declare -A _hv_backends=([qemu-tcg]=qemu [qemu-kvm]=qemu [bochs]=bochs [xen]=xen)
+
 _hv_backend() {
-	case "${1%%@*}" in
-	qemu-tcg|qemu-kvm) echo qemu ;;
-	bochs) echo bochs ;;
-	xen) echo xen ;;
-	*) return 1 ;;
-	esac
+	[[ -n "${_hv_backends[${1%%@*}]:-}" ]] || return 1
+	printf '%s\n' "${_hv_backends[${1%%@*}]}"
 }
 
 hv_auto_order() {
@@ -158,7 +160,8 @@ _hv_version_in() {
 # binary `scripts/get-hypervisor` puts under build/hv/ (docs/hypervisors.md).
 _hv_resolve_binary() {
 	local h=$1 configured=$2 provisioned=$3 version_fn=$4 want dir
-	want=$(_hv_wanted_version "$h")
+	want=""
+	[[ "$h" == *@* ]] && want=${h#*@}
 	HV_BINARY=""
 	if [[ -z "$want" ]]; then
 		HV_BINARY=$configured
@@ -170,7 +173,7 @@ _hv_resolve_binary() {
 	else
 		dir=${provisioned#"$HVT_ROOT/build/hv/"}
 		dir=${dir%%/*}
-		HV_REASON="$(hv_kind "$h") $want is not provisioned: build/hv/$dir is missing (run scripts/get-hypervisor ${dir%-*} ${dir##*-}) and '$configured' is not $want"
+		HV_REASON="${h%%@*} $want is not provisioned: build/hv/$dir is missing (run scripts/get-hypervisor ${dir%-*} ${dir##*-}) and '$configured' is not $want"
 		return 1
 	fi
 	if ! command -v "$HV_BINARY" >/dev/null 2>&1; then
@@ -184,7 +187,7 @@ _hv_binary() {
 	local h=$1
 	if [[ -z "${_hv_binary_cache[$h]+set}" ]]; then
 		HV_REASON=""
-		if "_hv_$(_hv_backend "$h")_binary" "$h"; then
+		if "_hv_${_hv_backends[${h%%@*}]}_binary" "$h"; then
 			_hv_binary_cache[$h]=$HV_BINARY
 			_hv_binary_reason[$h]=""
 		else
@@ -201,7 +204,7 @@ hv_version() {
 	local h=$1
 	if [[ -z "${_hv_version_cache[$h]+set}" ]]; then
 		if _hv_binary "$h"; then
-			_hv_version_cache[$h]=$("_hv_$(_hv_backend "$h")_version_of" "$HV_BINARY")
+			_hv_version_cache[$h]=$("_hv_${_hv_backends[${h%%@*}]}_version_of" "$HV_BINARY")
 		else
 			_hv_version_cache[$h]=""
 		fi
@@ -211,44 +214,76 @@ hv_version() {
 
 # ------------------------------------------------------------ the probe
 
-# The probe cache (HVT_PROBE_CACHE overrides: tests, standalone runs).
-_hv_probe_dir() {
-	printf '%s\n' "${HVT_PROBE_CACHE:-$HVT_ROOT/build/cache/probe}"
-}
-
-_hv_probe_image() {
-	printf '%s\n' "${HVT_PROBE_IMAGE:-$HVT_ROOT/build/probe/hvprobe.elf}"
+# The probe cache (HVT_PROBE_CACHE overrides: tests, standalone runs) and the
+# probe guest, as set when hv_load_config ran.
+_hv_probe_paths() {
+	HV_PROBE_DIR=${HVT_PROBE_CACHE:-$HVT_ROOT/build/cache/probe}
+	HV_PROBE_IMAGE=${HVT_PROBE_IMAGE:-$HVT_ROOT/build/probe/hvprobe.elf}
 }
 
 # Seconds a probe may take: QEMU boots it in 0.1 s, Bochs in 3 s.
 _hv_probe_timeout() {
-	case "$(_hv_backend "$1")" in
+	case "${_hv_backends[${1%%@*}]}" in
 	bochs) echo 60 ;;
 	*) echo 20 ;;
 	esac
 }
 
-# Size and modification time of FILE, "none" when it is missing.
+# The path of command NAME in PATH (NAME itself when it holds a '/'), into
+# REPLY, without a subshell.
+_hv_which() {
+	local dir
+	REPLY=$1
+	[[ "$1" == */* ]] && return 0
+	local IFS=:
+	for dir in $PATH; do
+		[[ -x "${dir:-.}/$1" && ! -d "${dir:-.}/$1" ]] && { REPLY=${dir:-.}/$1; return 0; }
+	done
+}
+
+# Size and modification time of FILE..., one word each ("none" for a missing
+# one), with one stat for all of them.
 _hv_file_stamp() {
-	local path
-	path=$(type -P "$1" 2>/dev/null) || path=$1
-	stat -L -c '%s.%Y' "$path" 2>/dev/null || echo none
+	local f paths=() lines=()
+	for f in "$@"; do
+		_hv_which "$f"
+		paths+=("$REPLY")
+	done
+	mapfile -t lines < <(stat -L -c '%s.%Y' "${paths[@]}" 2>/dev/null)
+	if ((${#lines[@]} != ${#paths[@]})); then
+		lines=()
+		for f in "${paths[@]}"; do
+			lines+=("$(stat -L -c '%s.%Y' "$f" 2>/dev/null || echo none)")
+		done
+	fi
+	printf '%s\n' "${lines[*]}"
 }
 
-# The cache key of H with MODEL: everything that can change whether the probe
-# boots and what it sees.
+# The cache key of H with MODEL into HV_PROBE_KEY: everything that can
+# change whether the probe boots and what it sees. In this shell, with one
+# stat for the files: every runner start pays it.
 _hv_probe_key() {
-	local h=$1 model=$2
+	local h=$1 model=$2 be=${_hv_backends[${1%%@*}]} stamps
+	_hv_probe_paths
 	_hv_binary "$h" || return 1
-	printf 'v1 %s bin=%s stamp=%s version=%s model=%s probe=%s %s\n' "$(hv_kind "$h")" \
-		"$HV_BINARY" "$(_hv_file_stamp "$HV_BINARY")" "$(hv_version "$h")" "$model" \
-		"$(_hv_file_stamp "$(_hv_probe_image)")" "$("_hv_$(_hv_backend "$h")_key" "$h")"
+	hv_version "$h" >/dev/null
+	HV_KEY_FILES=() HV_KEY_EXTRA=""
+	"_hv_${be}_key" "$h"
+	stamps=$(_hv_file_stamp "$HV_BINARY" "$HV_PROBE_IMAGE" "${HV_KEY_FILES[@]}")
+	printf -v HV_PROBE_KEY 'v2 %s bin=%s version=%s model=%s probe=%s files=%s stamps=%s %s' \
+		"${h%%@*}" "$HV_BINARY" "${_hv_version_cache[$h]}" "$model" "$HV_PROBE_IMAGE" \
+		"${HV_KEY_FILES[*]}" "$stamps" "$HV_KEY_EXTRA"
 }
 
+# The answer file of KEY into REPLY: a 32-bit FNV-1a hash of it, in bash
+# arithmetic.
 _hv_probe_file() {
-	local sum
-	read -r sum _ < <(cksum <<<"$1")
-	printf '%s/%s\n' "$(_hv_probe_dir)" "$sum"
+	local key=$1 i h=2166136261 c
+	for ((i = 0; i < ${#key}; i++)); do
+		printf -v c '%d' "'${key:i:1}"
+		h=$(( ((h ^ (c & 255)) * 16777619) & 0xffffffff ))
+	done
+	printf -v REPLY '%s/%08x' "$HV_PROBE_DIR" "$h"
 }
 
 # Text from a hypervisor for a one-line reason: control bytes as '?', lines
@@ -266,16 +301,17 @@ _hv_oneline() {
 _hv_probe_run() {
 	local h=$1 model=$2 file=$3 key dir nonce rc vrc verdict reason line name st
 	local features=() infos=()
-	key=$(_hv_probe_key "$h" "$model") || return 1
-	mkdir -p "$(_hv_probe_dir)" || return 1
-	dir=$(mktemp -d "$(_hv_probe_dir)/run.XXXXXX") || return 1
+	_hv_probe_key "$h" "$model" || return 1
+	key=$HV_PROBE_KEY
+	mkdir -p "$HV_PROBE_DIR" || return 1
+	dir=$(mktemp -d "$HV_PROBE_DIR/run.XXXXXX") || return 1
 	nonce=$(hvt_nonce)
-	if ! hv_command "$h" --image "$(_hv_probe_image)" --append "nonce=$nonce" \
+	if ! hv_command "$h" --image "$HV_PROBE_IMAGE" --append "nonce=$nonce" \
 		--memory 64 --cpu "$model" --console "$dir/console.log" 2>"$dir/out"; then
 		reason="cannot build the command: $(_hv_oneline <"$dir/out")"
 		rc=-1
-	elif [[ ! -f "$(_hv_probe_image)" ]]; then
-		reason="the probe guest $(_hv_probe_image) is missing (run make)"
+	elif [[ ! -f "$HV_PROBE_IMAGE" ]]; then
+		reason="the probe guest $HV_PROBE_IMAGE is missing (run make)"
 		rc=-1
 	else
 		: >"$dir/console.log"
@@ -288,7 +324,7 @@ _hv_probe_run() {
 		vrc=$?
 		verdict=$(sed -n 's/^verdict=//p' "$dir/summary" 2>/dev/null)
 		if [[ "$verdict" == PASS || "$verdict" == SKIP ]] &&
-			"_hv_$(_hv_backend "$h")_exit_ok" "$rc" "$dir/out"; then
+			"_hv_${_hv_backends[${h%%@*}]}_exit_ok" "$rc" "$dir/out"; then
 			reason=""
 			while IFS=$'\t' read -r st name; do
 				[[ "$st" == PASS ]] && features+=("$name")
@@ -349,21 +385,22 @@ _hv_probe_load() {
 _hv_probe() {
 	local h=$1 model=$2 slot="$1|$2" key file
 	[[ -n "${_hv_probe_status[$slot]+set}" ]] && return 0
-	# In this shell, so that the key's subshell finds them cached.
-	_hv_binary "$h" && hv_version "$h" >/dev/null
-	if ! key=$(_hv_probe_key "$h" "$model"); then
+	if _hv_probe_key "$h" "$model"; then
+		key=$HV_PROBE_KEY
+	else
 		_hv_binary "$h"
 		_hv_probe_status[$slot]=1
 		_hv_probe_reason[$slot]=$HV_REASON
 		_hv_probe_features[$slot]=""
 		return 0
 	fi
-	file=$(_hv_probe_file "$key")
+	_hv_probe_file "$key"
+	file=$REPLY
 	_hv_probe_load "$slot" "$file" "$key" && return 0
 	_hv_probe_run "$h" "$model" "$file"
 	_hv_probe_load "$slot" "$file" "$key" && return 0
 	_hv_probe_status[$slot]=1
-	_hv_probe_reason[$slot]="the probe could not run (cannot write $(_hv_probe_dir)?)"
+	_hv_probe_reason[$slot]="the probe could not run (cannot write $HV_PROBE_DIR?)"
 	_hv_probe_features[$slot]=""
 }
 
@@ -375,10 +412,12 @@ hv_probe_all() {
 		h=${spec%%|*} model=""
 		[[ "$spec" == *"|"* ]] && model=${spec#*|}
 		hv_known "$h" || continue
-		[[ -z "$model" ]] && model=$("_hv_$(_hv_backend "$h")_models" "$h" | head -n 1)
+		[[ -z "$model" ]] && model=$("_hv_${_hv_backends[${h%%@*}]}_models" "$h" | head -n 1)
 		[[ -n "${_hv_probe_status["$h|$model"]+set}" ]] && continue
-		key=$(_hv_probe_key "$h" "$model") || continue
-		file=$(_hv_probe_file "$key")
+		_hv_probe_key "$h" "$model" || continue
+		key=$HV_PROBE_KEY
+		_hv_probe_file "$key"
+	file=$REPLY
 		_hv_probe_load "$h|$model" "$file" "$key" && continue
 		_hv_probe_run "$h" "$model" "$file" &
 		pids+=($!)
@@ -390,17 +429,17 @@ hv_probe_all() {
 # H's default model: the first of its models that boots (none: the first).
 # _hv_model_fill works in this shell; hv_model prints.
 _hv_model_fill() {
-	local h=$1 m first=""
+	local h=$1 m models=()
 	[[ -n "${_hv_model_cache[$h]+set}" ]] && return 0
-	while IFS= read -r m; do
-		[[ -z "$first" ]] && first=$m
+	mapfile -t models < <("_hv_${_hv_backends[${h%%@*}]}_models" "$h")
+	for m in "${models[@]}"; do
 		_hv_probe "$h" "$m"
 		if [[ "${_hv_probe_status["$h|$m"]}" == 0 ]]; then
 			_hv_model_cache[$h]=$m
 			return 0
 		fi
-	done < <("_hv_$(_hv_backend "$h")_models" "$h")
-	_hv_model_cache[$h]=$first
+	done
+	_hv_model_cache[$h]=${models[0]}
 }
 
 hv_model() {
@@ -412,7 +451,7 @@ hv_model() {
 # they all said the same).
 _hv_models_reason() {
 	local h=$1 m models=() out="" same=1 first
-	mapfile -t models < <("_hv_$(_hv_backend "$h")_models" "$h")
+	mapfile -t models < <("_hv_${_hv_backends[${h%%@*}]}_models" "$h")
 	first=${_hv_probe_reason["$h|${models[0]}"]}
 	for m in "${models[@]}"; do
 		[[ "${_hv_probe_reason["$h|$m"]}" == "$first" ]] || same=0
@@ -498,7 +537,7 @@ hv_fit() {
 }
 
 hv_cfg_cpu() {
-	case "$(_hv_backend "$1")" in
+	case "${_hv_backends[${1%%@*}]}" in
 	bochs) printf '%s\n' "${CPU:-$3}" ;;
 	*) printf '%s\n' "${CPU:-$2}" ;;
 	esac
@@ -509,7 +548,7 @@ hv_choose() {
 	shift 3
 	HV_CHOICE="" HV_REASON_BRIEF=""
 	for h in $(hv_auto_order); do
-		if [[ -n "$allowed" && " $allowed " != *" $(hv_kind "$h") "* && " $allowed " != *" $h "* ]]; then
+		if [[ -n "$allowed" && " $allowed " != *" ${h%%@*} "* && " $allowed " != *" $h "* ]]; then
 			why+="${why:+; }$h: not in the test's hypervisors"
 			brief+="${brief:+; }$h: not in the test's hypervisors"
 			continue
@@ -534,8 +573,8 @@ hv_choose() {
 hv_target_args() {
 	local h=$1 model=${2:-}
 	[[ -n "$model" ]] || model=$(hv_model "$h")
-	printf '%s\n' --hypervisor "$(hv_kind "$h")" --hv-version "$(hv_version "$h")" \
-		--hv-module "$("_hv_$(_hv_backend "$h")_module" "$h")" --hv-cpu "$model"
+	printf '%s\n' --hypervisor "$h" --hv-version "$(hv_version "$h")" \
+		--hv-module "$("_hv_${_hv_backends[${h%%@*}]}_module" "$h")" --hv-cpu "$model"
 }
 
 hv_describe() {
@@ -583,7 +622,7 @@ _hv_qemu_accel() {
 }
 
 _hv_qemu_binary() {
-	_hv_resolve_binary "$1" "$QEMU" "$HVT_ROOT/build/hv/qemu-$(_hv_wanted_version "$1")/bin/qemu-system-x86_64" \
+	_hv_resolve_binary "$1" "$QEMU" "$HVT_ROOT/build/hv/qemu-${1#*@}/bin/qemu-system-x86_64" \
 		_hv_qemu_version_of || {
 		[[ "$1" == *@* ]] || HV_REASON="QEMU binary '$QEMU' not found (set QEMU= or ./configure --qemu=)"
 		return 1
@@ -628,17 +667,22 @@ _hv_qemu_models() {
 	fi
 }
 
+# Into HV_KEY_EXTRA (and HV_KEY_FILES: files whose stamps count).
 _hv_qemu_key() {
-	local name="" line
-	[[ "$(_hv_qemu_accel "$1")" == kvm ]] || return 0
+	local name="" line kernel="" dev=none m module=""
+	[[ "${1%%@*}" == qemu-kvm ]] || return 0
 	# The kernel, the module, access to /dev/kvm and the CPU under it.
 	if [[ -r /proc/cpuinfo ]]; then
 		while IFS= read -r line; do
 			[[ "$line" == "model name"* ]] && { name=${line#*: }; break; }
 		done </proc/cpuinfo
 	fi
-	printf 'kernel=%s module=%s dev=%s host=%s\n' "$(uname -r)" "$(_hv_kvm_module)" \
-		"$( [[ -r /dev/kvm && -w /dev/kvm ]] && echo rw || echo none)" "${name// /_}"
+	[[ -r /proc/sys/kernel/osrelease ]] && read -r kernel </proc/sys/kernel/osrelease
+	[[ -r /dev/kvm && -w /dev/kvm ]] && dev=rw
+	for m in kvm_intel kvm_amd kvm_pvm; do
+		[[ -d "${HVT_SYSFS_MODULE:-/sys/module}/$m" ]] && { module=$m; break; }
+	done
+	printf -v HV_KEY_EXTRA 'kernel=%s module=%s dev=%s host=%s' "$kernel" "$module" "$dev" "${name// /_}"
 }
 
 # isa-debug-exit: (code << 1) | 1; the probe guest reports PASS or SKIP.
@@ -683,7 +727,7 @@ _hv_qemu_command() {
 source "$HVT_ROOT/scripts/bochs/lib.sh"
 
 _hv_bochs_binary() {
-	_hv_resolve_binary "$1" "$BOCHS" "$HVT_ROOT/build/hv/bochs-$(_hv_wanted_version "$1")/bin/bochs" \
+	_hv_resolve_binary "$1" "$BOCHS" "$HVT_ROOT/build/hv/bochs-${1#*@}/bin/bochs" \
 		_hv_bochs_version_of || {
 		[[ "$1" == *@* ]] || HV_REASON="Bochs binary '$BOCHS' not found (set BOCHS= or ./configure --bochs=)"
 		return 1
@@ -714,9 +758,8 @@ _hv_bochs_models() {
 }
 
 _hv_bochs_key() {
-	printf 'bios=%s:%s vgabios=%s:%s bochs_cpu=%s\n' "$(bochs_bios_for "$HV_BINARY")" \
-		"$(_hv_file_stamp "$(bochs_bios_for "$HV_BINARY")")" "$(bochs_vgabios_for "$HV_BINARY")" \
-		"$(_hv_file_stamp "$(bochs_vgabios_for "$HV_BINARY")")" "${BOCHS_CPU:-}"
+	HV_KEY_FILES=("$(bochs_bios_for "$HV_BINARY")" "$(bochs_vgabios_for "$HV_BINARY")")
+	HV_KEY_EXTRA="bochs_cpu=${BOCHS_CPU:-}"
 }
 
 # Bochs exits with status 1 after the guest wrote "Shutdown" to port
@@ -751,7 +794,8 @@ _hv_bochs_command() {
 # xen@VERSION, build/hv/xen-VERSION/boot/xen (scripts/get-hypervisor).
 _hv_xen_binary() {
 	local want d best="" bv="" v
-	want=$(_hv_wanted_version "$1")
+	want=""
+	[[ "$1" == *@* ]] && want=${1#*@}
 	HV_BINARY=""
 	if [[ -z "$want" && -n "${XEN:-}" ]]; then
 		HV_BINARY=$XEN
@@ -805,7 +849,8 @@ _hv_xen_models() {
 
 # QEMU matters as much as Xen: TCG's SVM is what Xen runs on.
 _hv_xen_key() {
-	printf 'qemu=%s:%s:%s\n' "$QEMU" "$(_hv_file_stamp "$QEMU")" "$(_hv_qemu_version_of "$QEMU")"
+	HV_KEY_FILES=("$QEMU")
+	HV_KEY_EXTRA="qemu=$QEMU"
 }
 
 # isa-debug-exit as with QEMU; run-xen turns a Xen panic into "xen: ...".
