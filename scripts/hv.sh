@@ -53,7 +53,8 @@
 #                              HV_REASON saying why each was passed over
 #                              (HV_REASON_BRIEF: without the reasons of the
 #                              unavailable ones, for a run that said them)
-#   hv_cfg_cpu H QCPU BCPU     the cfg's CPU model for H (qemu_cpu, bochs_cpu)
+#   hv_cfg_cpu H QCPU BCPU     the CPU model of a test on H: CPU (Bochs: BOCHS_CPU
+#                              first), else the cfg's qemu_cpu or bochs_cpu
 #   hv_target_args H [MODEL]   hvt-verdict's --hypervisor/--hv-version/
 #                              --hv-module/--hv-cpu words, one per line
 #   hv_describe H              one line: binary, version, default model
@@ -538,7 +539,9 @@ hv_fit() {
 
 hv_cfg_cpu() {
 	case "${_hv_backends[${1%%@*}]}" in
-	bochs) printf '%s\n' "${CPU:-$3}" ;;
+	# BOCHS_CPU wins over every test's model (docs/bochs.md), also for the
+	# probe, the features and the errata's cpu= facet.
+	bochs) printf '%s\n' "${BOCHS_CPU:-${CPU:-$3}}" ;;
 	*) printf '%s\n' "${CPU:-$2}" ;;
 	esac
 }
@@ -740,12 +743,9 @@ _hv_bochs_binary() {
 	fi
 }
 
-# The banner of --help: "Bochs x86 Emulator 2.7".
+# The banner of --help: "Bochs x86 Emulator 2.7" (scripts/bochs/lib.sh).
 _hv_bochs_version_of() {
-	local out
-	out=$(_hv_memo "$1" --help 2>/dev/null)
-	[[ "$out" =~ Bochs\ x86\ Emulator\ ([0-9][0-9.]*) ]] && echo "${BASH_REMATCH[1]}"
-	return 0
+	bochs_version "$1"
 }
 
 _hv_bochs_module() {

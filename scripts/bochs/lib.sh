@@ -87,12 +87,106 @@ bochs_missing_tools() {
 		{ echo "VGA BIOS image $(bochs_vgabios_for "$bin") not found (Debian: vgabios; or set BOCHS_VGABIOS)"; return; }
 }
 
+# ------------------------------------------------------------ the binary
+
+# bochs_help BIN: what `BIN --help` prints (banner and usage), run once per
+# binary: kept in build/cache/ in the file and format of hv.sh's _hv_memo
+# (the first line is the exit status), which it shares, and trusted while it
+# is newer than the binary.
+bochs_help() {
+	local bin=$1 path key file out rc lines
+	path=$(type -P "$bin") || { "$bin" --help </dev/null 2>&1; return; }
+	key="$path --help"
+	key=${key//[^A-Za-z0-9.+-]/_}
+	file=$BOCHS_LIB_ROOT/build/cache/memo-$key
+	if [[ -f "$file" && "$file" -nt "$path" ]]; then
+		mapfile -t lines <"$file"
+		printf '%s\n' "${lines[@]:1}"
+		return "${lines[0]}"
+	fi
+	out=$("$bin" --help </dev/null 2>&1)
+	rc=$?
+	if mkdir -p "$(dirname "$file")" 2>/dev/null; then
+		printf '%s\n%s\n' "$rc" "$out" >"$file.$$" && mv -f "$file.$$" "$file"
+	fi
+	printf '%s\n' "$out"
+	return "$rc"
+}
+
+# bochs_version BIN: BIN's version from the banner of --help ("Bochs x86
+# Emulator 3.0"); nothing when there is no banner.
+bochs_version() {
+	local out
+	out=$(bochs_help "$1" 2>/dev/null)
+	[[ "$out" =~ Bochs\ x86\ Emulator\ ([0-9][0-9.]*) ]] && printf '%s\n' "${BASH_REMATCH[1]}"
+	return 0
+}
+
+# bochs_debugger BIN: how BIN's internal debugger starts, from the options
+# its usage lists (docs/bochs.md, "Debugging"):
+#   default  with every run: it stops at its prompt unless "-rc FILE" feeds
+#            it commands ("c" runs the machine). Bochs 2.7 built with the
+#            debugger, as Debian's is.
+#   option   only with -dbg (usage: "-debugger"); without it "-rc FILE" is
+#            ignored and the machine runs at full speed. Bochs 3.0.
+#   none     not compiled in: -rc and -dbg are unknown options.
+# A usage that says neither way (no "Usage:" line) is judged by the version.
+bochs_debugger() {
+	local out ver
+	out=$(bochs_help "$1" 2>/dev/null)
+	if [[ "$out" == *$'\n'"  -debugger "* || "$out" == *$'\n'"  -dbg "* ]]; then
+		echo option
+	elif [[ "$out" == *$'\n'"  -rc "* ]]; then
+		echo default
+	elif [[ "$out" == *"Usage:"* ]]; then
+		echo none
+	else
+		ver=$(bochs_version "$1")
+		if [[ "${ver%%.*}" =~ ^[0-9]+$ ]] && ((${ver%%.*} >= 3)); then
+			echo option
+		else
+			echo default
+		fi
+	fi
+}
+
+# bochs_run_args BIN RCFILE: the options that make BIN run the machine
+# without stopping at a debugger prompt; writes RCFILE ("c") when BIN needs
+# one. bochs_stop_args BIN RCFILE: the options that make BIN configure the
+# machine and quit before its first instruction (the debugger's "quit"; a
+# Bochs without debugger stops after a million ticks of -benchmark instead).
+# bochs_debugger_args BIN: the options that start at the debugger prompt;
+# fails for a Bochs without debugger.
+bochs_run_args() {
+	case "$(bochs_debugger "$1")" in
+	default) echo c >"$2" && printf '%s\n' -rc "$2" ;;
+	esac
+	return 0
+}
+
+bochs_stop_args() {
+	case "$(bochs_debugger "$1")" in
+	default) echo quit >"$2" && printf '%s\n' -rc "$2" ;;
+	option) echo quit >"$2" && printf '%s\n' -dbg -rc "$2" ;;
+	none) printf '%s\n' -benchmark 1 ;;
+	esac
+}
+
+bochs_debugger_args() {
+	case "$(bochs_debugger "$1")" in
+	option) echo -dbg ;;
+	none) return 1 ;;
+	esac
+	return 0
+}
+
 # bochs_probe BOCHS MODEL [COUNT]: configure a machine with MODEL and COUNT
-# CPUs and quit before the first instruction (the debugger's "quit" from an
-# rc file). Prints Bochs' initialisation log: banner, "SMP support", CPUID
-# leaves and "CPU Features supported". About 0.2 s.
+# CPUs and quit before the first instruction (bochs_stop_args). Prints
+# Bochs' initialisation log: banner, "SMP support", CPUID leaves and "CPU
+# Features supported". About 0.2 s.
 bochs_probe() {
-	local bochs=$1 model=$2 count=${3:-1} dir rc
+	local bochs=$1 model=$2 count=${3:-1} dir rc opts=()
+	[[ "$bochs" == */* && "$bochs" != /* ]] && bochs=$PWD/$bochs
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/hvt-bochs-probe.XXXXXX") || return 1
 	{
 		echo "cpu: model=$model, count=$count"
@@ -103,8 +197,8 @@ bochs_probe() {
 		echo "log: -"
 		echo "panic: action=fatal"
 	} >"$dir/bochsrc"
-	echo quit >"$dir/rc"
-	(cd "$dir" && "$bochs" -q -f bochsrc -rc rc </dev/null 2>&1)
+	mapfile -t opts < <(bochs_stop_args "$bochs" "$dir/rc")
+	(cd "$dir" && "$bochs" -q -f bochsrc "${opts[@]}" </dev/null 2>&1)
 	rc=$?
 	rm -rf "$dir"
 	return "$rc"

@@ -162,6 +162,93 @@ test_config() {
 	finish "run-bochs: clear errors for smp>1 without SMP support and for unsafe arguments"
 }
 
+# ------------------------------------------------------------ debugger per version
+
+# fake_bochs NAME ENV...: a wrapper that runs the fake Bochs with ENV, like a
+# provisioned build/hv/bochs-V/bin/bochs: one path per version, as what
+# --help says is cached per binary.
+fake_bochs() {
+	local f=$WORK/$1/bin/bochs
+	shift
+	mkdir -p "$(dirname "$f")"
+	printf '#!/bin/sh\nexec env %s "%s" "$@"\n' "$*" "$FAKE" >"$f"
+	chmod +x "$f"
+	printf '%s\n' "$f"
+}
+
+# Bochs 2.7's debugger starts with every run and needs "-rc" with "c"; 3.0
+# ignores -rc unless -dbg is given (docs/bochs.md, "Debugging").
+test_debugger_versions() {
+	local v b d=$WORK/dbg helps n
+	mkdir -p "$d"
+	for v in 2.7 3.0; do
+		helps=$WORK/helps.$v
+		: >"$helps"
+		b=$(fake_bochs "bochs-$v" "FAKE_VERSION=$v" "FAKE_HELP_LOG=$helps")
+		run scripts/bochs/run-bochs --bochs "$b" --image x86/boot.elf --console "$d/$v.log" \
+			--append "nonce=a$v"
+		expect_rc 1
+		expect_line "$d/$v.log" "^HVT END .*status=PASS nonce=a$v"
+		expect_no_line "$d/$v.emulator.out" '<bochs:1>'
+		run scripts/bochs/run-bochs --bochs "$b" --image x86/boot.elf --console "$d/$v.again.log" \
+			--append "nonce=b$v"
+		expect_line "$d/$v.again.log" "^HVT END .*status=PASS nonce=b$v"
+		n=$(wc -l <"$helps")
+		((n == 1)) || fail "$v: --help asked $n times for two runs (the answer is cached per binary)"
+		if [[ $v == 2.7 ]]; then
+			expect_line "$d/$v.emulator.out" '^fake-bochs: argv .* -rc [^ ]*/2\.7\.debugger-rc'
+			expect_line "$d/$v.debugger-rc" '^c$'
+		else
+			expect_no_line "$d/$v.emulator.out" '^fake-bochs: argv .*(-rc|-dbg)'
+			[[ ! -e "$d/$v.debugger-rc" ]] || fail "3.0: a .debugger-rc that nothing reads"
+		fi
+	done
+	finish "run-bochs: 2.7 gets -rc with c, 3.0 runs without its debugger; --help asked once per binary"
+
+	for v in 2.7 3.0; do
+		b=$WORK/bochs-$v/bin/bochs
+		run bash -c 'source scripts/bochs/lib.sh; bochs_probe "$1" corei7_skylake_x 2' _ "$b"
+		expect_rc 0
+		expect_line "$out" 'SMP support: yes'
+		expect_line "$out" 'CPU Features supported'
+		expect_no_line "$out" 'No bootable device|not understood'
+		run env FAKE_SMP=0 scripts/bochs/run-bochs --bochs "$b" --image x86/boot.elf \
+			--console "$d/$v.smp.log" --smp 2
+		expect_rc 2
+		expect_line "$err" 'smp=2 needs a Bochs built with SMP support'
+	done
+	finish "bochs_probe: 2.7 (-rc quit) and 3.0 (-dbg -rc quit) quit before the first instruction"
+
+	for v in 2.7 3.0; do
+		b=$WORK/bochs-$v/bin/bochs
+		(cd "$TREE" && printf 'c\n' | scripts/bochs/run-bochs --debugger --bochs "$b" \
+			--image x86/boot.elf --console "$d/$v.dbg.log" --append "nonce=c$v") >"$out" 2>"$err"
+		rc=$?
+		expect_rc 1
+		expect_line "$out" '<bochs:1>'
+		expect_line "$d/$v.dbg.log" "^HVT END .*nonce=c$v"
+		if [[ $v == 3.0 ]]; then
+			expect_line "$out" '^fake-bochs: argv .* -dbg'
+		else
+			expect_no_line "$out" '^fake-bochs: argv .*-dbg'
+		fi
+	done
+	finish "run-bochs --debugger: the prompt on 2.7 (by default) and on 3.0 (-dbg)"
+
+	b=$(fake_bochs bochs-nodbg FAKE_DEBUGGER=none)
+	run scripts/bochs/run-bochs --bochs "$b" --image x86/boot.elf --console "$d/n.log" \
+		--append "nonce=n"
+	expect_rc 1
+	expect_line "$d/n.log" '^HVT END .*status=PASS nonce=n'
+	run bash -c 'source scripts/bochs/lib.sh; bochs_probe "$1" corei7_skylake_x 2' _ "$b"
+	expect_rc 0
+	expect_line "$out" 'SMP support: yes'
+	run scripts/bochs/run-bochs --debugger --bochs "$b" --image x86/boot.elf --console "$d/n2.log"
+	expect_rc 2
+	expect_line "$err" 'has no internal debugger'
+	finish "a Bochs without debugger: runs without -rc, probes with -benchmark, --debugger says why not"
+}
+
 # ------------------------------------------------------------ hv.sh
 
 test_hv_functions() {
@@ -172,6 +259,7 @@ test_hv_functions() {
 		echo "default=$(hv_features bochs | tr "\n" " ")"
 		echo "ryzen=$(hv_features bochs ryzen | tr "\n" " ")"
 		echo "missing=$(hv_missing_features --cpu ryzen bochs vmx svm npt | tr "\n" " ")"
+		echo "cfg_cpu=$(hv_cfg_cpu bochs "" ryzen) $(BOCHS_CPU=tigerlake hv_cfg_cpu bochs "" ryzen)"
 		hv_command bochs --image x86/boot.elf --console /tmp/x.log --cpu ryzen &&
 			printf "argv=%s\n" "${HV_ARGV[*]}"'
 	expect_rc 0
@@ -179,8 +267,9 @@ test_hv_functions() {
 	expect_line "$out" '^default=vmx ept x2apic $'
 	expect_line "$out" '^ryzen=svm npt $'
 	expect_line "$out" '^missing=vmx $'
+	expect_line "$out" '^cfg_cpu=ryzen tigerlake$'
 	expect_line "$out" '^argv=.*/scripts/bochs/run-bochs --bochs .*fake-bochs --image x86/boot\.elf .*--cpu ryzen'
-	finish "hv.sh: version, features per model (Intel vmx/ept/x2apic, AMD svm/npt), command"
+	finish "hv.sh: version, features per model (Intel vmx/ept/x2apic, AMD svm/npt), BOCHS_CPU over the cfg's model, command"
 
 	run env BOCHS="$WORK/no-such-bochs" bash -c '
 		source scripts/hv.sh; hv_load_config
@@ -308,6 +397,7 @@ test_iso_cache
 test_iso_concurrent
 test_grub_cfg
 test_config
+test_debugger_versions
 test_hv_functions
 test_hang
 test_stubborn
