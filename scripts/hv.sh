@@ -81,6 +81,9 @@ HV_KINDS="qemu-kvm qemu-tcg bochs xen"
 # it offers (the xen tests).
 HV_DEFAULT_ORDER="qemu-kvm qemu-tcg bochs xen"
 HVT_ROOT=${HVT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+HVT_MEMO_DIR=${HVT_MEMO_DIR:-$HVT_ROOT/build/cache}
+# shellcheck source=scripts/memo.sh
+source "$HVT_ROOT/scripts/memo.sh"
 
 HV_REASON=""
 HV_ARGV=()
@@ -172,7 +175,7 @@ _hv_resolve_binary() {
 	elif [[ -x "$provisioned" ]]; then
 		HV_BINARY=$provisioned
 	else
-		dir=${provisioned#"$HVT_ROOT/build/hv/"}
+		dir=${provisioned#"$(_hv_provisioned_dir)/"}
 		dir=${dir%%/*}
 		HV_REASON="${h%%@*} $want is not provisioned: build/hv/$dir is missing (run scripts/get-hypervisor ${dir%-*} ${dir##*-}) and '$configured' is not $want"
 		return 1
@@ -181,6 +184,12 @@ _hv_resolve_binary() {
 		HV_REASON="binary '$HV_BINARY' not found"
 		return 1
 	fi
+}
+
+# Where scripts/get-hypervisor puts other versions: build/hv/, or HVT_HV_DIR
+# (a standalone test, run outside the tree, is pointed at the tree's).
+_hv_provisioned_dir() {
+	printf '%s\n' "${HVT_HV_DIR:-$HVT_ROOT/build/hv}"
 }
 
 # H's binary into HV_BINARY, cached in this shell; 1 with HV_REASON when none.
@@ -625,7 +634,7 @@ _hv_qemu_accel() {
 }
 
 _hv_qemu_binary() {
-	_hv_resolve_binary "$1" "$QEMU" "$HVT_ROOT/build/hv/qemu-${1#*@}/bin/qemu-system-x86_64" \
+	_hv_resolve_binary "$1" "$QEMU" "$(_hv_provisioned_dir)/qemu-${1#*@}/bin/qemu-system-x86_64" \
 		_hv_qemu_version_of || {
 		[[ "$1" == *@* ]] || HV_REASON="QEMU binary '$QEMU' not found (set QEMU= or ./configure --qemu=)"
 		return 1
@@ -636,7 +645,7 @@ _hv_qemu_binary() {
 # name the module flavour (docs/errata.md).
 _hv_qemu_version_of() {
 	local out
-	out=$(_hv_memo "$1" --version 2>/dev/null)
+	out=$(hvt_memo "$1" --version 2>/dev/null)
 	[[ "$out" =~ ^QEMU\ emulator\ version\ ([0-9][0-9.]*) ]] && echo "${BASH_REMATCH[1]}"
 	return 0
 }
@@ -730,7 +739,7 @@ _hv_qemu_command() {
 source "$HVT_ROOT/scripts/bochs/lib.sh"
 
 _hv_bochs_binary() {
-	_hv_resolve_binary "$1" "$BOCHS" "$HVT_ROOT/build/hv/bochs-${1#*@}/bin/bochs" \
+	_hv_resolve_binary "$1" "$BOCHS" "$(_hv_provisioned_dir)/bochs-${1#*@}/bin/bochs" \
 		_hv_bochs_version_of || {
 		[[ "$1" == *@* ]] || HV_REASON="Bochs binary '$BOCHS' not found (set BOCHS= or ./configure --bochs=)"
 		return 1
@@ -800,15 +809,15 @@ _hv_xen_binary() {
 	if [[ -z "$want" && -n "${XEN:-}" ]]; then
 		HV_BINARY=$XEN
 	elif [[ -n "$want" ]]; then
-		HV_BINARY=$HVT_ROOT/build/hv/xen-$want/boot/xen
+		HV_BINARY=$(_hv_provisioned_dir)/xen-$want/boot/xen
 		[[ -f "$HV_BINARY" ]] || {
 			HV_REASON="xen $want is not provisioned: build/hv/xen-$want is missing (run scripts/get-hypervisor xen $want)"
 			return 1
 		}
 	else
-		for d in "$HVT_ROOT"/build/hv/xen-*/boot/xen; do
+		for d in "$(_hv_provisioned_dir)"/xen-*/boot/xen; do
 			[[ -f "$d" ]] || continue
-			v=${d#"$HVT_ROOT/build/hv/xen-"}
+			v=${d#"$(_hv_provisioned_dir)/xen-"}
 			v=${v%%/*}
 			if [[ -z "$best" ]] || hvt_version_ge "$v" "$bv"; then
 				best=$d bv=$v
@@ -1017,29 +1026,4 @@ hvt_exclusions() {
 		"${target[@]}" --test "$test")
 	((${#words[@]})) && printf '%s ' "${words[@]}"
 	return 0
-}
-
-# _hv_memo BINARY ARG...: BINARY's output (stdout and stderr) and status for
-# ARG..., remembered in build/cache/ while the memo is newer than the binary.
-# Each QEMU start costs 20 ms and every run asks for the version and the
-# accelerators again; the key and the freshness test use no extra process.
-_hv_memo() {
-	local bin=$1 path key file out rc lines
-	shift
-	path=$(type -P "$bin") || { "$bin" "$@" </dev/null 2>&1; return; }
-	key="$path $*"
-	key=${key//[^A-Za-z0-9.+-]/_}
-	file=$HVT_ROOT/build/cache/memo-$key
-	if [[ -f "$file" && "$file" -nt "$path" ]]; then
-		mapfile -t lines <"$file"
-		printf '%s\n' "${lines[@]:1}"
-		return "${lines[0]}"
-	fi
-	out=$("$bin" "$@" </dev/null 2>&1)
-	rc=$?
-	if mkdir -p "$HVT_ROOT/build/cache" 2>/dev/null; then
-		printf '%s\n%s\n' "$rc" "$out" >"$file.$$" && mv -f "$file.$$" "$file"
-	fi
-	printf '%s\n' "$out"
-	return "$rc"
 }

@@ -89,28 +89,13 @@ bochs_missing_tools() {
 
 # ------------------------------------------------------------ the binary
 
-# bochs_help BIN: what `BIN --help` prints (banner and usage), run once per
-# binary: kept in build/cache/ in the file and format of hv.sh's _hv_memo
-# (the first line is the exit status), which it shares, and trusted while it
-# is newer than the binary.
+# shellcheck source=scripts/memo.sh
+source "$BOCHS_LIB_ROOT/scripts/memo.sh"
+
+# bochs_help BIN: what `BIN --help` prints (banner and usage), asked once per
+# binary (scripts/memo.sh).
 bochs_help() {
-	local bin=$1 path key file out rc lines
-	path=$(type -P "$bin") || { "$bin" --help </dev/null 2>&1; return; }
-	key="$path --help"
-	key=${key//[^A-Za-z0-9.+-]/_}
-	file=$BOCHS_LIB_ROOT/build/cache/memo-$key
-	if [[ -f "$file" && "$file" -nt "$path" ]]; then
-		mapfile -t lines <"$file"
-		printf '%s\n' "${lines[@]:1}"
-		return "${lines[0]}"
-	fi
-	out=$("$bin" --help </dev/null 2>&1)
-	rc=$?
-	if mkdir -p "$(dirname "$file")" 2>/dev/null; then
-		printf '%s\n%s\n' "$rc" "$out" >"$file.$$" && mv -f "$file.$$" "$file"
-	fi
-	printf '%s\n' "$out"
-	return "$rc"
+	hvt_memo "$1" --help
 }
 
 # bochs_version BIN: BIN's version from the banner of --help ("Bochs x86
