@@ -25,7 +25,8 @@ the line "N passed, N failed, N skipped".
                          hypervisors. ACCEL=tcg|kvm is a shorthand for
                          qemu-tcg|qemu-kvm
   -g, --group GROUP      only tests of GROUP (repeatable, or comma-separated; -gGROUP)
-  -j, --jobs N           run N tests at once (default: the number of CPUs; -jN)
+  -j, --jobs N           run N tests at once, 1 to 1024 (default: the number of
+                         CPUs; -jN)
   -t, --tap              TAP 13 on stdout; progress lines go to stderr
   -v, --verbose          show the console of every test that did not pass
   --list                 print the selected test names and exit
@@ -37,14 +38,16 @@ the line "N passed, N failed, N skipped".
   --matrix               print the check-by-hypervisor matrix at the end (the
                          default when more than one hypervisor ran)
   --matrix-html FILE     write the matrix as a self-contained HTML page
-  --log-dir DIR          keep this run's logs in DIR (created; must be empty)
-                         instead of logs/run-*/; logs/ is then left alone
+  --log-dir DIR          keep this run's logs in DIR (created; must be empty;
+                         claimed with the lock file DIR/.run-lock) instead of
+                         logs/run-*/; logs/ is then left alone
   --config FILE          use FILE instead of unittests.cfg (env UNITTESTS_CFG)
   --errata FILE          use FILE instead of errata.cfg (env ERRATA_CFG)
   -h, --help             this text
 
 Environment: QEMU (the QEMU binary, default from config.sh), TIMEOUT (overrides
-every test's timeout: seconds, or with a suffix s or m).
+every test's timeout: seconds, or with a suffix s or m; 1s..1440m, as the cfg's
+timeout).
 
 Logs: each run gets its own directory logs/run-YYYYmmdd-HHMMSS-PID/ (logs/latest
 points at the newest) holding, per test and hypervisor, NAME.HYPERVISOR.log (the
@@ -57,7 +60,8 @@ link to the newest console log of that test. docs/runner.md has the details.
 Exit status: 0 nothing failed and something ran, 1 a test failed or had an
 error, 2 usage or configuration error (nothing was run), 3 a hypervisor named
 by the user (or every hypervisor of auto mode) cannot boot a guest (nothing
-was run), 77 no test ran (every test skipped), 130 interrupted.
+was run), 77 no test ran (every test skipped), 130 interrupted (143 SIGTERM,
+129 SIGHUP; the last line then adds ", N not run").
 USAGE
 }
 
@@ -303,7 +307,7 @@ yaml_quote() {
 # One line per test: "PASS  msr (qemu-tcg)  0.41 s", the reason unless PASS.
 report_line() {
 	local verdict=$1 name=$2 hv=$3 secs=$4 reason=$5 line
-	line=$(printf '%-5s %s (%s)' "$verdict" "$name" "$hv")
+	printf -v line '%-5s %s (%s)' "$verdict" "$name" "$hv"
 	[[ -n "$secs" ]] && line+="  $secs s"
 	[[ -n "$reason" && "$verdict" != PASS ]] && line+=": $reason"
 	[[ -n "$reason" && "$verdict" == PASS ]] && line+="  ($reason)"
@@ -328,9 +332,11 @@ report_unbooted() {
 	else
 		tap="not ok $tap_number - $name ($hv)"$'\n'"  ---"$'\n'"  message: $(yaml_quote "$reason")"$'\n'"  ..."
 	fi
+	write_unbooted_junit "$verdict" "$name" "$hv" "$reason" >"$run_dir/$name.$hv.junit"
+	# Past this check the unit is reported everywhere (see finish_unit).
+	[[ -n "$interrupted" ]] && return 0
 	emit_tap "$tap"
 	printf '%s\n' "$tap" >"$run_dir/$name.$hv.tap"
-	write_unbooted_junit "$verdict" "$name" "$hv" "$reason" >"$run_dir/$name.$hv.junit"
 	record_unit "$name" "$hv" "$verdict" "$reason"
 	report_line "$verdict" "$name" "$hv" "" "$reason"
 	count_verdict "$verdict"
@@ -395,19 +401,41 @@ write_units_tsv() {
 	done >"$run_dir/units.tsv"
 }
 
-# One JUnit document from the units' documents (hvt-verdict --junit, or
-# write_unbooted_junit): their <testsuite> elements inside one <testsuites>.
-# Those files are our own escaped output, one element per line, so the
-# testsuite element is the range between its start and end lines.
+# Print the <testsuite> element of a unit's JUnit document. Those files are
+# our own escaped output, one element per line, so the element is the range
+# between its start and end lines. Builtins only: a second Ctrl-C, which the
+# terminal sends to every process of the group, cannot cut it short.
+junit_testsuite() {
+	local line inside=0
+	while IFS= read -r line; do
+		[[ "$line" == "  <testsuite "* ]] && inside=1
+		((inside)) && printf '%s\n' "$line"
+		[[ "$line" == "  </testsuite>" ]] && inside=0
+	done <"$1"
+	return 0
+}
+
+# One JUnit document from the documents of the units that finished (those of
+# units.tsv: hvt-verdict --junit, or write_unbooted_junit), their <testsuite>
+# elements inside one <testsuites>; after an interruption, each unit that did
+# not finish is one skipped testcase "not run".
 write_junit() {
 	local dest=$1 tmp unit i h f
-	tmp="$dest.tmp.$$"
+	if ! tmp=$(hvt_mktemp_beside "$dest"); then
+		echo "run_tests.sh: cannot write $dest" >&2
+		return 1
+	fi
 	{
 		printf '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="hvtest">\n'
 		for unit in "${units[@]}"; do
 			i=${unit%% *} h=${unit#* }
 			f="$run_dir/${t_name[i]}.$h.junit"
-			[[ -f "$f" ]] && sed -n '/^  <testsuite /,/^  <\/testsuite>$/p' "$f"
+			if [[ -n "${unit_verdict["${t_name[i]} $h"]+set}" ]]; then
+				[[ -f "$f" ]] && junit_testsuite "$f"
+			elif [[ -n "$interrupted" ]]; then
+				write_unbooted_junit SKIP "${t_name[i]}" "$h" "$(not_run_reason)" >"$f"
+				junit_testsuite "$f"
+			fi
 		done
 		printf '</testsuites>\n'
 	} >"$tmp"
@@ -477,11 +505,24 @@ show_console() {
 	info "----"
 }
 
+# The units that did not finish: after an interruption, "not run".
+unfinished_count() {
+	echo $((total - ${#unit_verdict[@]}))
+}
+
+not_run_reason() {
+	echo "not run: the run was interrupted by SIG$interrupted"
+}
+
 print_totals() {
 	local checks="(checks: $c_pass pass, $c_fail fail, $c_skip skip, $c_xfail expected failures"
 	((c_error)) && checks+=", $c_error errors"
 	echo "$checks)"
-	echo "$n_pass passed, $n_fail failed, $n_skip skipped"
+	if [[ -n "$interrupted" ]]; then
+		echo "$n_pass passed, $n_fail failed, $n_skip skipped, $(unfinished_count) not run"
+	else
+		echo "$n_pass passed, $n_fail failed, $n_skip skipped"
+	fi
 }
 
 # ------------------------------------------------------------ jobs
@@ -572,7 +613,7 @@ start_unit() {
 # Turn a finished job's console into its verdict and report it.
 finish_unit() {
 	local pid=$1 rc=$2 unit=${job_unit[$1]} i h base secs limit out vrc
-	local verdict reason xfail args=()
+	local verdict reason xfail image_test args=()
 	i=${unit%% *} h=${unit#* } base=${unit_base[$unit]}
 	secs=$(hvt_elapsed "${job_start[$pid]}" "$EPOCHREALTIME")
 	limit=$(test_timeout "$i")
@@ -582,7 +623,10 @@ finish_unit() {
 
 	tap_number=$((tap_number + 1))
 	mapfile -t args < <(hv_target_args "$h" "${unit_model[$unit]}")
-	args+=(--test "${t_name[i]}"
+	# The entry's name may differ from its image's (xen_p2m_fixup boots
+	# xen_p2m.elf); the guest's BEGIN line must name the image's test.
+	image_test=${t_file[i]##*/} image_test=${image_test%.elf}
+	args+=(--test "${t_name[i]}" --image-test "$image_test"
 		--nonce "${unit_nonce[$unit]}" --exit-code "$rc"
 		--cmdline "${unit_cmd[$unit]}" --duration "$secs"
 		--timeout "$limit" --summary "$base.summary" --tap "$tap_number"
@@ -597,7 +641,7 @@ finish_unit() {
 	reason=$(summary_get reason "$base.summary" 2>/dev/null)
 	if [[ -z "$verdict" ]]; then
 		verdict=ERROR
-		reason="hvt-verdict failed (status $vrc): $(head -n 1 "$base.verdict-err")"
+		reason="hvt-verdict failed (status $vrc): $(_hv_oneline 1 <"$base.verdict-err"); $h: $(hv_describe_exit "$rc")"
 		out="not ok $tap_number - ${t_name[i]} ($h)"$'\n'"  ---"$'\n'"  message: $(yaml_quote "$reason")"$'\n'"  ..."
 		rm -f "$base.checks"
 		write_unbooted_junit ERROR "${t_name[i]}" "$h" "$reason" >"$base.junit"
@@ -609,13 +653,17 @@ finish_unit() {
 		fi
 	fi
 	[[ -s "$base.verdict-err" ]] || rm -f "$base.verdict-err"
-	# Why the hypervisor stopped is the most useful hint for an ERROR.
+	# Why the hypervisor stopped is the most useful hint for an ERROR
+	# (hvt-verdict names a signal or the timeout itself, from --exit-code).
 	if [[ "$verdict" == ERROR ]]; then
-		if ((rc > 128)); then
-			reason+="; $h was killed by SIG$(kill -l "$rc" 2>/dev/null || echo "$((rc - 128))")"
-		fi
-		[[ -f "$base.err" ]] && reason+="; $h said: $(head -n 1 "$base.err")"
+		# Its words are bounded, with control bytes (ANSI escapes) made '?'.
+		[[ -f "$base.err" ]] && reason+="; $h said: $(_hv_oneline 1 <"$base.err")"
 	fi
+	# Past this check the unit is reported everywhere, with builtins only, so
+	# that TAP, units.tsv, JUnit and the totals agree on which tests finished:
+	# a Ctrl-C during the lines above (it also kills their subshells, and
+	# hvt-verdict) leaves the test unfinished, "not run".
+	[[ -n "$interrupted" ]] && return 0
 	printf '%s\n' "$out" >"$base.tap"
 	emit_tap "$out"
 	record_unit "${t_name[i]}" "$h" "$verdict" "$reason"
@@ -647,21 +695,23 @@ reap_one() {
 
 interrupted=""
 
-# Stop every running hypervisor: SIGTERM to each job's process group; a
-# second signal, or 5 s without effect, SIGKILLs it.
+# Stop every running hypervisor: SIGTERM to each job's process group, all
+# at once and without waiting here (drain_interrupted waits for them, and
+# reaps the job processes, whose zombies would keep a group alive); a second
+# signal, or 5 s without effect, SIGKILLs them.
 # shellcheck disable=SC2317 # called by the traps
 on_signal() {
 	local sig=TERM pid
 	[[ -n "$interrupted" ]] && sig=KILL
 	interrupted=$1
 	for pid in "${!job_unit[@]}"; do
-		hv_kill "$pid" "$sig"
+		kill -s "$sig" -- "-$pid" 2>/dev/null || kill -s "$sig" "$pid" 2>/dev/null
 	done
 }
 
 # After an interruption: wait for the stopped jobs, keep their partial logs.
 drain_interrupted() {
-	local pid n=${#job_unit[@]} tries=0
+	local pid n=${#job_unit[@]} tries=0 unit i h names=""
 	while ((${#job_unit[@]})); do
 		for pid in "${!job_unit[@]}"; do
 			if ! kill -0 "$pid" 2>/dev/null; then
@@ -675,7 +725,13 @@ drain_interrupted() {
 		tries=$((tries + 1))
 		((${#job_unit[@]})) && sleep 0.1
 	done
-	info "interrupted by SIG$interrupted: $n running test(s) stopped, $((total - tap_number)) of $total not finished; logs in $run_dir/"
+	for unit in "${units[@]}"; do
+		i=${unit%% *} h=${unit#* }
+		[[ -n "${unit_verdict["${t_name[i]} $h"]+set}" ]] || names+=" ${t_name[i]} ($h)"
+	done
+	info "interrupted by SIG$interrupted: $n running test(s) stopped, $(unfinished_count) of $total not finished; logs in $run_dir/"
+	[[ -n "$names" ]] && info "not run:$names"
+	return 0
 }
 
 # ------------------------------------------------------------ main
@@ -699,24 +755,48 @@ setup_paths() {
 	hv_load_config
 }
 
+# More jobs than this only starve each other (and a huge number overflows
+# bash arithmetic).
+JOBS_MAX=1024
+
 check_settings() {
+	local msg
 	jobs=${opt_jobs:-$(nproc 2>/dev/null || echo 1)}
-	[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die_usage "-j needs a positive number, not '$jobs'"
-	if [[ -n "${TIMEOUT:-}" ]] && ! hvt_seconds "$TIMEOUT" >/dev/null; then
-		die_usage "TIMEOUT must be seconds, or with a suffix s or m, not '$TIMEOUT'"
+	if [[ ! "$jobs" =~ ^[1-9][0-9]{0,3}$ ]] || ((jobs > JOBS_MAX)); then
+		die_usage "-j needs a number from 1 to $JOBS_MAX, not '$jobs'"
+	fi
+	# TIMEOUT is checked like the cfg's timeout, with the same message.
+	if [[ -n "${TIMEOUT:-}" ]] && ! msg=$(hvt_seconds "$TIMEOUT" TIMEOUT 2>&1 >/dev/null); then
+		die_usage "$msg"
 	fi
 }
 
+# The lock file by which a run claims its --log-dir (it holds the run's PID).
+LOG_DIR_LOCK=.run-lock
+
 # The run's log directory: --log-dir, else a fresh logs/run-*/ (hv.sh).
+# --log-dir is claimed atomically, so that two runs started at once never
+# share it: whether DIR is new or an existing empty directory, the run that
+# creates DIR/.run-lock with O_EXCL (noclobber) owns it; the others stop.
+# Owning it, the run then checks that nothing but its lock is there.
 new_run_dir() {
-	[[ -n "$opt_log_dir" ]] || { hvt_new_run_dir; return; }
-	if [[ -e "$opt_log_dir" && ! -d "$opt_log_dir" ]] ||
-		{ [[ -d "$opt_log_dir" ]] && [[ -n "$(ls -A "$opt_log_dir")" ]]; }; then
-		echo "run_tests.sh: --log-dir $opt_log_dir is not an empty directory" >&2
+	local d=$opt_log_dir others
+	[[ -n "$d" ]] || { hvt_new_run_dir; return; }
+	if [[ -e "$d" && ! -d "$d" ]] || ! mkdir -p -- "$d" 2>/dev/null; then
+		echo "run_tests.sh: --log-dir $d is not an empty directory" >&2
 		return 1
 	fi
-	mkdir -p "$opt_log_dir" || return 1
-	printf '%s\n' "$opt_log_dir"
+	if ! (set -o noclobber; printf '%s\n' "$$" >"$d/$LOG_DIR_LOCK") 2>/dev/null; then
+		echo "run_tests.sh: --log-dir $d is not an empty directory (another run holds it)" >&2
+		return 1
+	fi
+	others=$(ls -A -- "$d")
+	if [[ "$others" != "$LOG_DIR_LOCK" ]]; then
+		rm -f -- "$d/$LOG_DIR_LOCK"
+		echo "run_tests.sh: --log-dir $d is not an empty directory" >&2
+		return 1
+	fi
+	printf '%s\n' "$d"
 }
 
 # Every selected test on every hypervisor, hypervisor by hypervisor; in auto
@@ -801,6 +881,8 @@ end_run() {
 	[[ -n "$interrupted" ]] && drain_interrupted
 	write_reports || reports=1
 	if [[ -n "$interrupted" ]]; then
+		# results.tap says it too: its plan promised every test.
+		printf '%s\n' "Bail out! interrupted by SIG$interrupted" >>"$run_dir/results.tap"
 		((opt_tap)) && echo "Bail out! interrupted by SIG$interrupted"
 		print_totals
 		case "$interrupted" in

@@ -412,6 +412,9 @@ static int key_value(struct parser *p, const char *s, size_t len)
 	const char *v = eq + 1, *end = s + len;
 	while (v < end && is_blank(*v))
 		v++;
+	if ((size_t)(end - v) > CFG_VALUE_MAX)
+		return fail(p, "%s: the value is %zu bytes long (at most %d)", keys[ki].name,
+			    (size_t)(end - v), CFG_VALUE_MAX);
 	value = xstrndup(v, (size_t)(end - v));
 	rc = set_value(p, &keys[ki], value);
 	free(value);

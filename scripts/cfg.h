@@ -18,6 +18,9 @@
 #define CFG_TIMEOUT_DEFAULT	60		/* seconds */
 #define CFG_TIMEOUT_MAX		(24 * 60 * 60)	/* seconds */
 #define CFG_NAME_MAX		64
+/* A value's length: values become hypervisor arguments, and one that the kernel refuses to
+ * exec ("Argument list too long") must be a cfg error, not a failed test. */
+#define CFG_VALUE_MAX		4096	/* bytes */
 
 /* One [section]. Strings are never NULL; an absent optional key is "". */
 struct cfg_test {

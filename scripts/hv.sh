@@ -309,7 +309,7 @@ _hv_oneline() {
 # _hv_probe_run H MODEL FILE: boot the probe guest, write the answer to FILE:
 #   key=KEY, status=0|1, reason=TEXT, feature=NAME..., info=TEXT...
 _hv_probe_run() {
-	local h=$1 model=$2 file=$3 key dir nonce rc vrc verdict reason line name st
+	local h=$1 model=$2 file=$3 key dir nonce rc vrc verdict reason line name st image_test start
 	local features=() infos=()
 	_hv_probe_key "$h" "$model" || return 1
 	key=$HV_PROBE_KEY
@@ -325,11 +325,15 @@ _hv_probe_run() {
 		rc=-1
 	else
 		: >"$dir/console.log"
+		start=$SECONDS
 		timeout --foreground -k 2 "$(_hv_probe_timeout "$h")" "${HV_ARGV[@]}" \
 			</dev/null >"$dir/out" 2>&1
 		rc=$?
-		"$HVT_ROOT/build/host/hvt-verdict" --test hvprobe --nonce "$nonce" \
-			--exit-code "$rc" --summary "$dir/summary" --checks "$dir/checks" \
+		# SIGKILL after an ignored SIGTERM: it still timed out.
+		((rc == 137 && SECONDS - start >= $(_hv_probe_timeout "$h"))) && rc=124
+		image_test=${HV_PROBE_IMAGE##*/}
+		"$HVT_ROOT/build/host/hvt-verdict" --test hvprobe --image-test "${image_test%.elf}" \
+			--nonce "$nonce" --exit-code "$rc" --summary "$dir/summary" --checks "$dir/checks" \
 			"$dir/console.log" >/dev/null 2>&1
 		vrc=$?
 		verdict=$(sed -n 's/^verdict=//p' "$dir/summary" 2>/dev/null)
@@ -895,10 +899,14 @@ secs=$1
 shift
 if ((secs > 0)); then
 	{ timeout --foreground -k 5 "$secs" "$@" 2>&3; } 3>&2 2>/dev/null
+	rc=$?
+	# A hypervisor that ignored the SIGTERM of the timeout got SIGKILL 5 s
+	# later, and timeout(1) then returns 137: it still timed out.
+	((rc == 137 && SECONDS >= secs)) && rc=124
 else
 	{ "$@" 2>&3; } 3>&2 2>/dev/null
+	rc=$?
 fi
-rc=$?
 trap "" TERM
 kill -TERM 0 2>/dev/null
 exit "$rc"'
@@ -972,14 +980,32 @@ hvt_mib() {
 	esac
 }
 
-# Duration as in unittests.cfg (seconds, or a suffix s or m) to seconds.
+# The cfg's longest timeout (CFG_TIMEOUT_MAX of scripts/cfg.h), in seconds.
+HVT_TIMEOUT_MAX=$((24 * 60 * 60))
+
+# hvt_seconds DURATION [WHAT]: a duration as in unittests.cfg (seconds, or a
+# suffix s or m) to seconds, in the cfg's range (1s..1440m). Otherwise 1, and
+# on stderr the cfg's own message, for WHAT (default "timeout"). A value of
+# 0 or one that overflows bash arithmetic would otherwise disable the timeout
+# or wrap around, so the digits are bounded before any arithmetic.
 hvt_seconds() {
-	case "$1" in
-	*[!0-9sm]*|''|[sm]*|*[sm]?*) return 1 ;;
-	*m) echo $((10#${1%m} * 60)) ;;
-	*s) echo $((10#${1%s})) ;;
-	*) echo $((10#$1)) ;;
-	esac
+	local what=${2:-timeout} digits unit n
+	if [[ ! "$1" =~ ^([0-9]+)([sm]?)$ ]]; then
+		echo "$what: '$1' is not a duration (seconds, or with a suffix s or m)" >&2
+		return 1
+	fi
+	digits=${BASH_REMATCH[1]} unit=${BASH_REMATCH[2]}
+	digits=${digits#"${digits%%[!0]*}"}	# leading zeros
+	n=-1
+	if ((${#digits} <= 6)); then
+		n=$((10#${digits:-0}))
+		[[ "$unit" == m ]] && n=$((n * 60))
+	fi
+	if ((n < 1 || n > HVT_TIMEOUT_MAX)); then
+		echo "$what: $1 is out of range (1s..$((HVT_TIMEOUT_MAX / 60))m)" >&2
+		return 1
+	fi
+	echo "$n"
 }
 
 # Create a fresh per-run log directory under logs/ and print its path
@@ -1000,11 +1026,25 @@ hvt_new_run_dir() {
 }
 
 # Point LINK at TARGET atomically (rename over the old link), so that
-# concurrent runs never see a missing or half-made link.
+# concurrent runs never see a missing or half-made link. The temporary link
+# is made with -T: symlink(2) never follows or reuses what is already there
+# (a planted directory would otherwise receive the link).
 hvt_symlink() {
 	local target=$1 link=$2 tmp
-	tmp="$link.tmp.$$.$RANDOM"
-	ln -s "$target" "$tmp" && mv -Tf "$tmp" "$link"
+	tmp="$link.tmp.$$.$SRANDOM"
+	ln -sT "$target" "$tmp" && mv -Tf "$tmp" "$link"
+}
+
+# hvt_mktemp_beside DEST: create an empty temporary file in DEST's directory
+# and print its path. mktemp makes it with O_EXCL under an unguessable name,
+# so a symbolic link planted there is never followed; it gets the mode a new
+# DEST would get (mktemp's is 0600); a rename onto DEST then replaces DEST
+# whole, on the same file system.
+hvt_mktemp_beside() {
+	local dest=$1 tmp
+	tmp=$(mktemp "$(dirname -- "$dest")/.${dest##*/}.XXXXXX") || return 1
+	chmod "$(printf '%o' $((0666 & ~$(umask))))" "$tmp" || { rm -f "$tmp"; return 1; }
+	printf '%s\n' "$tmp"
 }
 
 # Seconds from START to END ($EPOCHREALTIME values), two decimals.

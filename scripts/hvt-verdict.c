@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define EXIT_USAGE 2
 #define EXIT_SKIP 77
@@ -24,6 +26,7 @@ enum outcome { O_PASS, O_FAIL, O_SKIP, O_ERROR, O_XFAIL, O_XPASS, O_COUNT };
 struct options {
 	const char *log;
 	const char *test;       /* display and errata name: --test, else the guest's test= */
+	const char *image_test; /* --image-test: the test= the booted image must report */
 	const char *hv_name;      /* --hypervisor as given (qemu-tcg@10.0): what reports show */
 	struct hvt_target target; /* its kind (qemu-tcg), --hv-version, --hv-module, --hv-cpu */
 	char hv_kind[32];
@@ -90,6 +93,62 @@ static void add_reason(struct verdict *v, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* What the runner passes as --exit-code for a hypervisor killed by signal N: 128 + N. */
+#define SIGNAL_EXIT_BASE 128
+
+/* The name of signal @n as kill -l spells it on Linux x86, or NULL for another number. */
+static const char *signal_name(long n)
+{
+	static const char *const names[] = {
+		[1] = "SIGHUP", [2] = "SIGINT", [3] = "SIGQUIT", [4] = "SIGILL", [5] = "SIGTRAP",
+		[6] = "SIGABRT", [7] = "SIGBUS", [8] = "SIGFPE", [9] = "SIGKILL", [10] = "SIGUSR1",
+		[11] = "SIGSEGV", [12] = "SIGUSR2", [13] = "SIGPIPE", [14] = "SIGALRM", [15] = "SIGTERM",
+		[24] = "SIGXCPU", [25] = "SIGXFSZ", [31] = "SIGSYS",
+	};
+
+	if (n < 1 || n >= (long)(sizeof(names) / sizeof(names[0])))
+		return NULL;
+	return names[n];
+}
+
+/* "killed by SIGSEGV" (or "killed by signal 40") for an exit status above 128. */
+static void add_signal_reason(struct verdict *v, long exit_code)
+{
+	const char *name = signal_name(exit_code - SIGNAL_EXIT_BASE);
+
+	if (name)
+		add_reason(v, "killed by %s", name);
+	else
+		add_reason(v, "killed by signal %ld", exit_code - SIGNAL_EXIT_BASE);
+}
+
+/*
+ * A complete run whose hypervisor then crashed or had to be killed by the timeout: the
+ * console cannot vouch for a hypervisor that did not leave through the exit device, so the
+ * test is an ERROR, and the reason says how the hypervisor ended (docs/protocol.md).
+ */
+static bool abnormal_end(const struct options *o)
+{
+	return o->have_exit_code &&
+	       (o->exit_code == TIMEOUT_EXIT || o->exit_code > SIGNAL_EXIT_BASE);
+}
+
+static void abnormal_end_reason(const struct options *o, struct verdict *v)
+{
+	const char *hv = o->hv_name ? o->hv_name : "the hypervisor";
+
+	add_reason(v, "the guest finished, but %s ", hv);
+	if (o->exit_code == TIMEOUT_EXIT) {
+		add_reason(v, "did not exit: timed out");
+		if (o->timeout)
+			add_reason(v, " after %s s", o->timeout);
+	} else {
+		add_reason(v, "was then ");
+		add_signal_reason(v, o->exit_code);
+		add_reason(v, " (exit status %ld)", o->exit_code);
+	}
+}
+
 /* The reason of an incoherent stream, with what the runner knows about the hypervisor's end. */
 static void stream_reason(const struct hvt_console *c, const struct options *o, struct verdict *v)
 {
@@ -112,6 +171,9 @@ static void stream_reason(const struct hvt_console *c, const struct options *o, 
 		if (o->timeout)
 			add_reason(v, " after %s s", o->timeout);
 		add_reason(v, ")");
+	} else if (truncated && o->have_exit_code && o->exit_code > SIGNAL_EXIT_BASE) {
+		add_reason(v, "; %s ", o->hv_name ? o->hv_name : "the hypervisor");
+		add_signal_reason(v, o->exit_code);
 	} else if (truncated && o->have_exit_code) {
 		add_reason(v, "; hypervisor exit status %ld", o->exit_code);
 	}
@@ -151,6 +213,9 @@ static int add_not_run(const struct hvt_console *c, const struct hvt_errata *e,
 	const struct hvt_erratum *x;
 	size_t pos = 0;
 
+	/* A guest that never started was given no command line to leave checks out of. */
+	if (!hvt_console_saw_begin(c))
+		return 0;
 	while ((x = hvt_errata_next_not_run(e, &o->target, o->test, &pos))) {
 		struct not_run_result *nr = &v->not_run[v->n_not_run];
 		struct check *k = &v->checks[v->n];
@@ -232,6 +297,15 @@ static int judge(const struct hvt_console *c, const struct hvt_errata *e,
 	if (hvt_console_error(c) != HVT_STREAM_OK) {
 		v->status = HVT_ERROR;
 		stream_reason(c, o, v);
+	} else if (o->image_test && hvt_console_test(c) &&
+		   strcmp(hvt_console_test(c), o->image_test) != 0) {
+		/* A stale or misnamed image: its checks are not the ones the runner meant to run. */
+		v->status = HVT_ERROR;
+		add_reason(v, "the guest reports test '%s', but the image booted is test '%s'",
+			   hvt_console_test(c), o->image_test);
+	} else if (abnormal_end(o)) {
+		v->status = HVT_ERROR;
+		abnormal_end_reason(o, v);
 	} else if (first_error) {
 		v->status = HVT_ERROR;
 		add_reason(v, "check %s reported ERROR: %s", first_error->r->name, first_error->r->detail);
@@ -732,6 +806,8 @@ static void usage(FILE *f)
 	      "       hvt-verdict --exclusions --errata FILE --hypervisor H [--hv-version V]\n"
 	      "                   [--hv-module M] [--hv-cpu C] --test T\n"
 	      "  --test NAME          test name (TAP and errata lookup)\n"
+	      "  --image-test NAME    the test the booted image is (its file's stem): the guest's\n"
+	      "                       BEGIN test= must be NAME\n"
 	      "  --hypervisor H       qemu-tcg, qemu-kvm, bochs or xen, optionally @VERSION\n"
 	      "  --hv-version V       hypervisor version, e.g. 7.2.22 (errata conditions)\n"
 	      "  --hv-module M        KVM module flavour, e.g. kvm_amd (errata module=)\n"
@@ -790,11 +866,12 @@ static bool printable_string(const char *s)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_TEST = 256, OPT_HV, OPT_VERSION, OPT_MODULE, OPT_CPU, OPT_ERRATA, OPT_NONCE, OPT_EXIT, OPT_TIMEOUT,
+	enum { OPT_TEST = 256, OPT_IMAGE_TEST, OPT_HV, OPT_VERSION, OPT_MODULE, OPT_CPU, OPT_ERRATA, OPT_NONCE, OPT_EXIT, OPT_TIMEOUT,
 	       OPT_CMDLINE, OPT_DURATION, OPT_TAP, OPT_SUMMARY, OPT_JUNIT, OPT_CHECKS, OPT_TAIL,
 	       OPT_EXCLUSIONS, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "test", required_argument, NULL, OPT_TEST },
+		{ "image-test", required_argument, NULL, OPT_IMAGE_TEST },
 		{ "hypervisor", required_argument, NULL, OPT_HV },
 		{ "hv-version", required_argument, NULL, OPT_VERSION },
 		{ "hv-module", required_argument, NULL, OPT_MODULE },
@@ -826,6 +903,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (!printable_string(optarg))
 				return usage_error("--test '%s': expected a non-empty printable name", optarg);
 			o->test = optarg;
+			break;
+		case OPT_IMAGE_TEST:
+			if (!printable_string(optarg))
+				return usage_error("--image-test '%s': expected a non-empty printable name", optarg);
+			o->image_test = optarg;
 			break;
 		case OPT_HV:
 			/* KIND or KIND@VERSION: the errata are keyed by the kind */
@@ -942,15 +1024,52 @@ static int read_log(const char *path, struct hvt_console *c)
 
 enum report_file { REPORT_SUMMARY, REPORT_JUNIT, REPORT_CHECKS };
 
-/* Write one report file to @path; false (after a message) when it cannot be written. */
+/*
+ * A fresh temporary file beside @path, for write_file(): mkstemp() creates it with O_EXCL under
+ * an unguessable name (nothing planted there is followed), and it gets the mode fopen() would
+ * have given @path. Returns its stream, its name in @tmp (freed by the caller), or NULL.
+ */
+static FILE *open_beside(const char *path, char **tmp)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
+	size_t len = strlen(path) + sizeof("/..XXXXXX");
+	mode_t mask;
+	FILE *f;
+	int fd;
+
+	*tmp = malloc(len);
+	if (!*tmp)
+		return NULL;
+	snprintf(*tmp, len, "%.*s.%s.XXXXXX", (int)dir_len, path, path + dir_len);
+	fd = mkstemp(*tmp);
+	if (fd < 0)
+		return NULL;
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) != 0 || !(f = fdopen(fd, "w"))) {
+		close(fd);
+		unlink(*tmp);
+		return NULL;
+	}
+	return f;
+}
+
+/*
+ * Write one report file to @path, whole or not at all: into a temporary file in the same
+ * directory, renamed onto @path once complete, so that a reader (or a Ctrl-C that kills this
+ * process) never sees half a file. False (after a message) when it cannot be written.
+ */
 static bool write_file(const char *path, const struct hvt_console *c, const struct options *o,
 		       const struct verdict *v, enum report_file which)
 {
-	FILE *f = fopen(path, "w");
+	char *tmp = NULL;
+	FILE *f = open_beside(path, &tmp);
 	bool ok;
 
 	if (!f) {
 		fprintf(stderr, "hvt-verdict: %s: %s\n", path, strerror(errno));
+		free(tmp);
 		return false;
 	}
 	switch (which) {
@@ -967,8 +1086,17 @@ static bool write_file(const char *path, const struct hvt_console *c, const stru
 	ok = !ferror(f);
 	if (fclose(f) != 0)
 		ok = false;
-	if (!ok)
+	if (ok && rename(tmp, path) != 0) {
+		fprintf(stderr, "hvt-verdict: %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return false;
+	}
+	if (!ok) {
 		fprintf(stderr, "hvt-verdict: %s: write error\n", path);
+		unlink(tmp);
+	}
+	free(tmp);
 	return ok;
 }
 

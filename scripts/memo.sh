@@ -8,7 +8,7 @@
 HVT_MEMO_DIR=${HVT_MEMO_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/cache}
 
 hvt_memo() {
-	local bin=$1 path key file out rc lines
+	local bin=$1 path key file out rc lines tmp
 	shift
 	path=$(type -P "$bin") || { "$bin" "$@" </dev/null 2>&1; return; }
 	key="$path $*"
@@ -21,8 +21,11 @@ hvt_memo() {
 	fi
 	out=$("$bin" "$@" </dev/null 2>&1)
 	rc=$?
-	if mkdir -p "$HVT_MEMO_DIR" 2>/dev/null; then
-		printf '%s\n%s\n' "$rc" "$out" >"$file.$$" && mv -f "$file.$$" "$file"
+	# A temporary that nobody can guess, beside the memo, then a rename.
+	if mkdir -p "$HVT_MEMO_DIR" 2>/dev/null && tmp=$(mktemp "$file.XXXXXX" 2>/dev/null); then
+		if ! { printf '%s\n%s\n' "$rc" "$out" >"$tmp" && mv -f "$tmp" "$file"; }; then
+			rm -f "$tmp"
+		fi
 	fi
 	printf '%s\n' "$out"
 	return "$rc"

@@ -23,7 +23,7 @@ Environment:
   ACCEL=kvm|tcg  boot with QEMU and this accelerator
   HYPERVISOR=H   qemu-tcg, qemu-kvm or bochs (ACCEL wins when both are set)
   HVT_HYPERVISORS  auto mode's order (default qemu-kvm,qemu-tcg,bochs)
-  TIMEOUT        seconds, or with a suffix s or m (default: ${SA_TIMEOUT} s)
+  TIMEOUT        seconds, or with a suffix s or m, 1s..1440m (default: ${SA_TIMEOUT} s)
   TMPDIR         where the temporary directory goes (default /tmp)
 Without ACCEL or HYPERVISOR the test runs on the first hypervisor of
 HVT_HYPERVISORS that boots a guest, offers what the test requires and is in
@@ -84,7 +84,7 @@ sa_exit_for() {
 }
 
 sa_main() {
-	local rc verdict="" reason="" status interrupted=0
+	local rc verdict="" reason="" status interrupted=0 sa_msg sa_child
 	case "${1:-}" in
 	-h|--help) sa_usage; exit 0 ;;
 	'') ;;
@@ -102,6 +102,11 @@ sa_main() {
 	source "$HVT_ROOT/scripts/hv.sh"
 	hv_load_config
 	sa_named_hypervisor
+	# Checked like the cfg's timeout (run_tests.sh would refuse it too, but
+	# as a usage error of its own, not this test's).
+	if [[ -n "${TIMEOUT:-}" ]] && ! sa_msg=$(hvt_seconds "$TIMEOUT" TIMEOUT 2>&1 >/dev/null); then
+		sa_die "$sa_msg"
+	fi
 	# The probe's answers outlive the temporary tree.
 	if [[ -z "${HVT_PROBE_CACHE:-}" ]]; then
 		HVT_PROBE_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/hvtest/probe
@@ -109,11 +114,22 @@ sa_main() {
 		export HVT_PROBE_CACHE
 	fi
 
-	# run_tests.sh stops its hypervisor on a Ctrl-C and exits 130.
-	trap 'interrupted=1' INT TERM
+	# run_tests.sh runs in the background, so that a signal sent to this
+	# test's PID reaches it: the trap forwards it and the loop waits until
+	# run_tests.sh has stopped its hypervisor and exited (wait returns early
+	# when a trapped signal arrives). SIGTERM stands for SIGINT too: a
+	# script's background child ignores SIGINT.
+	sa_child=""
+	trap 'interrupted=1; [[ -n "$sa_child" ]] && kill -TERM "$sa_child" 2>/dev/null' INT TERM
 	"$HVT_ROOT/run_tests.sh" ${sa_hv:+--hypervisor "$sa_hv"} --log-dir "$sa_tmp/log" \
-		--errata "$HVT_ROOT/errata.cfg" -- "$SA_NAME" >"$sa_tmp/run_tests.out" 2>&1
-	rc=$?
+		--errata "$HVT_ROOT/errata.cfg" -- "$SA_NAME" >"$sa_tmp/run_tests.out" 2>&1 &
+	sa_child=$!
+	((interrupted)) && kill -TERM "$sa_child" 2>/dev/null
+	while :; do
+		wait "$sa_child"
+		rc=$?
+		kill -0 "$sa_child" 2>/dev/null || break
+	done
 	trap - INT TERM
 	rm -rf "$sa_tmp/tree"
 	# units.tsv is run_tests.sh's own output: TEST, HYPERVISOR, VERDICT, REASON.
@@ -122,6 +138,7 @@ sa_main() {
 	fi
 	if ((interrupted || rc == 130 || rc == 143 || rc == 129)); then
 		trap - EXIT
+		printf 'TAP version 13\n1..1\nBail out! %s interrupted\n' "$SA_NAME"
 		echo "$SA_NAME: interrupted; logs kept in $sa_tmp" >&2
 		exit 130
 	fi

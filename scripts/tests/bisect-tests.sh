@@ -135,6 +135,25 @@ test_aborts() {
 	finish "--help"
 }
 
+# A signal to scripts/bisect's PID reaches run_tests.sh and the hypervisor:
+# bisect waits for them and exits 130 (SIGINT) or 143 (SIGTERM).
+test_signals() {
+	local sig want pid marker
+	setup
+	for sig in TERM:143 INT:130; do
+		want=${sig#*:} sig=${sig%%:*} marker=30.$RANDOM$RANDOM
+		set -m
+		(cd "$WORK/hv" && UNITTESTS_CFG=$WORK/bisect.cfg TIMEOUT=60 FAKE_SLEEP=$marker \
+			exec "$TREE/scripts/bisect" hang --qemu "$FAKE") >"$out" 2>"$err" &
+		pid=$!
+		set +m
+		signal_pid "$sig" "$pid" "$marker"
+		expect_rc "$want"
+		expect_line "$err" "^bisect: interrupted by SIG$sig; aborting"
+		finish "SIG$sig to scripts/bisect's PID stops run_tests.sh and the hypervisor (exit $want)"
+	done
+}
+
 test_logs() {
 	local dir
 	bisect fail --qemu "$FAKE"
@@ -186,4 +205,4 @@ test_git_bisect() {
 	finish "git bisect run aborts on an unknown test name"
 }
 
-run_test_main test_exit_codes test_binaries test_selector test_errata test_aborts test_logs test_git_bisect
+run_test_main test_exit_codes test_binaries test_selector test_errata test_aborts test_signals test_logs test_git_bisect

@@ -70,7 +70,7 @@ make_tree() {
 	ln -s "$ROOT/build/host" "$TREE/build/host"
 	ln -s "$ROOT/x86/run" "$TREE/x86/run"
 	for m in pass fail skip error xfail slow hang silent reset garbage forged \
-		nonce crash noboot resetloop flood xmlchars fixed8; do
+		nonce crash noboot resetloop flood xmlchars fixed8 endcrash endhang rant stubborn; do
 		echo "not really an ELF image" >"$TREE/x86/$m.elf"
 	done
 	# The availability probe's null guest: the fakes know it by name.
@@ -91,6 +91,31 @@ cfg_of() {
 # behaviour through FAKE_* must not see an earlier answer).
 forget_probes() {
 	rm -rf "$TREE/build/cache/probe"
+}
+
+# Processes still alive (not zombies) whose command line holds $1.
+alive_with() {
+	ps -eo stat=,args= | awk -v m="$1" '$1 !~ /^Z/ && index($0, m) && !/awk/'
+}
+
+# signal_pid SIG PID MARKER: once the fake guest sleeping "MARKER" runs,
+# send SIG to PID alone (as kill(1) or a CI does, not to its group), wait
+# for PID and set rc; fail when the guest does not start, or when a process
+# of the run outlives it.
+signal_pid() {
+	local sig=$1 pid=$2 marker=$3 i start
+	for ((i = 0; i < 100; i++)); do
+		alive_with "$marker" | grep -q sleep && break
+		sleep 0.1
+	done
+	alive_with "$marker" | grep -q sleep || fail "the guest did not start"
+	start=$SECONDS
+	kill -s "$sig" "$pid"
+	wait "$pid"
+	rc=$?
+	((SECONDS - start < 10)) || fail "took $((SECONDS - start)) s to stop after SIG$sig"
+	sleep 0.3
+	[[ -z "$(alive_with "$marker")" ]] || fail "left behind: $(alive_with "$marker")"
 }
 
 # skip_test DESCRIPTION REASON

@@ -83,9 +83,12 @@ test_junit_interrupted() {
 	wait "$pid"
 	rc=$?
 	expect_rc 130
-	res=$(junit_check "$WORK/int.xml" 1 2)
+	res=$(junit_check "$WORK/int.xml" 3 4)
 	[[ "$res" == *"hvtest.qemu-tcg.pass basic.one pass"* ]] || fail "JUnit after Ctrl-C: $res"
-	finish "--junit after a Ctrl-C: valid, with the tests that finished"
+	[[ "$res" == *"hvtest.qemu-tcg.slow1 slow1 skipped"*"hvtest.qemu-tcg.slow2 slow2 skipped"* ]] ||
+		fail "JUnit after Ctrl-C does not list the unfinished tests: $res"
+	expect_last_line "$out" "1 passed, 0 failed, 0 skipped, 2 not run"
+	finish "--junit after a Ctrl-C: valid, with the tests that finished and the others as not run"
 }
 
 test_log_dir() {
@@ -107,6 +110,36 @@ test_log_dir() {
 	finish "--log-dir refuses a directory that holds files"
 }
 
+# Runs started at the same instant with one --log-dir: exactly one of them
+# claims it (a new directory, or an existing empty one); the others stop
+# with exit 2 before booting anything.
+test_log_dir_race() {
+	local g i pids=() rcs won lost
+	cfg_of pass >"$WORK/race.cfg"
+	run_tests --config "$WORK/race.cfg" --hypervisor qemu-tcg	# the probe, cached
+	mkdir -p "$WORK/race-empty"
+	for g in race-new1 race-new2 race-new3 race-empty; do
+		pids=()
+		for ((i = 0; i < 8; i++)); do
+			QEMU=$FAKE "$TREE/run_tests.sh" --config "$WORK/race.cfg" --hypervisor qemu-tcg \
+				--log-dir "$WORK/$g" >"$WORK/$g.out$i" 2>&1 &
+			pids+=($!)
+		done
+		rcs=""
+		for i in "${pids[@]}"; do
+			wait "$i"
+			rcs+=" $?"
+		done
+		won=$(grep -o ' 0' <<<"$rcs" | wc -l) lost=$(grep -o ' 2' <<<"$rcs" | wc -l)
+		((won == 1 && lost == 7)) || fail "$g: exit statuses$rcs (one 0 and seven 2 expected)"
+		[[ $(grep -c '^HVT BEGIN' "$WORK/$g/pass.qemu-tcg.log" 2>/dev/null) == 1 ]] ||
+			fail "$g/pass.qemu-tcg.log does not hold exactly one run"
+		cat "$WORK/$g".out* >"$out"
+		expect_line "$out" 'run_tests.sh: --log-dir .* is not an empty directory'
+	done
+	finish "runs started at once with one --log-dir: exactly one claims it"
+}
+
 test_check_option() {
 	printf '[opts]\nfile = pass.elf\nargs = a=1 sel.* b=2\n' >"$WORK/opts.cfg"
 	: >"$WORK/argv"
@@ -118,6 +151,36 @@ test_check_option() {
 	run_tests --config "$WORK/opts.cfg" --hypervisor qemu-tcg --check 'a b'
 	expect_rc 2
 	finish "--check with a space is a usage error"
+}
+
+# The JUnit file and the HTML matrix are written through a fresh temporary
+# file, never through a guessable name such as FILE.tmp.PID: a symbolic link
+# planted there must not be followed. (exec keeps the PID the plant used.)
+test_report_temporaries() {
+	local d=$WORK/plant
+	mkdir -p "$d"
+	cfg_of pass >"$WORK/plant.cfg"
+	echo precious >"$d/victim"
+	QEMU=$FAKE bash -c 'ln -s "$1/victim" "$1/out.xml.tmp.$$"; shift; exec "$@"' - "$d" \
+		"$TREE/run_tests.sh" --config "$WORK/plant.cfg" --hypervisor qemu-tcg --junit "$d/out.xml" \
+		--log-dir "$d/run" >"$out" 2>"$err"
+	rc=$?
+	expect_rc 0
+	[[ "$(cat "$d/victim")" == precious ]] || fail "the planted link's target was overwritten"
+	res=$(junit_check "$d/out.xml" 1 2)
+	[[ "$res" == *Error* ]] && fail "JUnit: $res"
+	[[ -z "$(find "$d" -maxdepth 1 -name '.out.xml.*')" ]] || fail "a temporary file was left behind"
+	finish "--junit writes through a fresh temporary file, not FILE.tmp.PID"
+
+	bash -c 'ln -s "$1/victim" "$1/m.html.tmp.$$"; shift; exec "$@"' - "$d" \
+		"$ROOT/scripts/matrix" --html "$d/m.html" "$d/run" >"$out" 2>"$err"
+	rc=$?
+	expect_rc 0
+	[[ "$(cat "$d/victim")" == precious ]] || fail "the planted link's target was overwritten"
+	expect_line "$d/m.html" '</html>'
+	[[ "$(stat -c %a "$d/m.html")" == "$(printf '%o' $((0666 & ~$(umask))))" ]] ||
+		fail "the page's mode is $(stat -c %a "$d/m.html")"
+	finish "--matrix-html (scripts/matrix --html) writes through a fresh temporary file"
 }
 
 # A run directory made by hand: the matrix's rules without any hypervisor.
@@ -268,5 +331,5 @@ ln_x86_run() {
 	ln -s "$ROOT/x86/run" "$TREE/x86/run"
 }
 
-run_test_main ln_x86_run test_matrix_versions test_junit test_junit_interrupted test_log_dir test_check_option \
+run_test_main ln_x86_run test_matrix_versions test_junit test_junit_interrupted test_log_dir test_log_dir_race test_report_temporaries test_check_option \
 	test_matrix_script test_matrix_run test_faults test_sigterm test_x86_run_interrupt

@@ -65,6 +65,74 @@ test_hang_cleanup() {
 	finish "a hanging guest times out as ERROR and leaves no process behind"
 }
 
+# A hypervisor that crashes, or never exits, after the guest's end marker is
+# not a pass: hvt-verdict gets its exit status and names the signal or the
+# timeout.
+test_abnormal_end() {
+	cfg_of endcrash endhang >"$WORK/end.cfg"
+	run_tests --config "$WORK/end.cfg" --hypervisor qemu-tcg
+	expect_rc 1
+	expect_line "$out" '^ERROR endcrash \(qemu-tcg\).*: the guest finished, but qemu-tcg was then killed by SIGSEGV \(exit status 139\)'
+	expect_line "$out" '^ERROR endhang \(qemu-tcg\).*: the guest finished, but qemu-tcg did not exit: timed out after 2 s'
+	expect_last_line "$out" "0 passed, 2 failed, 0 skipped"
+	dir=$(sed -n 's/.*logs in \(logs\/run-[^ ]*\)\/$/\1/p' "$out")
+	expect_line "$TREE/$dir/units.tsv" $'^endcrash\tqemu-tcg\tERROR\t.*SIGSEGV'
+	expect_line "$TREE/$dir/endhang.qemu-tcg.summary" '^reason=.*timed out after 2 s'
+	finish "a hypervisor that crashes or hangs after END is ERROR, naming the signal or the timeout"
+}
+
+# The guest's BEGIN line must name the image that was booted; the cfg entry
+# may be named otherwise (xen_p2m_fixup boots xen_p2m.elf).
+test_image_name() {
+	printf '[alias]\nfile = pass.elf\nargs = fake_mode=pass\n' >"$WORK/alias.cfg"
+	run_tests --config "$WORK/alias.cfg" --hypervisor qemu-tcg
+	expect_rc 0
+	expect_line "$out" '^PASS  alias \(qemu-tcg\)'
+	finish "a cfg entry named otherwise than its image passes"
+
+	cfg_of pass >"$WORK/pass.cfg"
+	FAKE_TEST=boot run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg
+	expect_rc 1
+	expect_line "$out" "^ERROR pass \\(qemu-tcg\\).*: the guest reports test 'boot', but the image booted is test 'pass'"
+	finish "a guest whose BEGIN names another test than the image is ERROR"
+
+	FAKE_TEST=boot ACCEL=tcg x86_run "$TREE/x86/pass.elf"
+	expect_rc 99
+	expect_line "$out" "the guest reports test 'boot', but the image booted is test 'pass'"
+	finish "x86/run: a guest whose BEGIN names another test than the image is ERROR"
+}
+
+# What the hypervisor says on stderr reaches the progress line, results.txt
+# and units.tsv bounded and without control bytes (no ANSI escapes).
+test_hv_stderr() {
+	local dir f
+	cfg_of rant >"$WORK/rant.cfg"
+	run_tests --config "$WORK/rant.cfg" --hypervisor qemu-tcg
+	expect_rc 1
+	dir=$(sed -n 's/.*logs in \(logs\/run-[^ ]*\)\/$/\1/p' "$out")
+	expect_line "$out" '^ERROR rant \(qemu-tcg\).*; qemu-tcg said: \?\[2J\?\[31mqemu-system-x86_64: red alert\? xxx'
+	for f in "$out" "$TREE/$dir/results.txt" "$TREE/$dir/units.tsv"; do
+		LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$f" && fail "control bytes in ${f##*/}"
+		(($(wc -L <"$f") < 1000)) || fail "a line of ${f##*/} is $(wc -L <"$f") bytes long"
+	done
+	[[ $(stat -c %s "$TREE/$dir/rant.qemu-tcg.err") -gt 1048576 ]] || fail "the .err file is not kept whole"
+	finish "the hypervisor's stderr in the reason is bounded and has no control bytes"
+}
+
+# A hypervisor that ignores the timeout's SIGTERM gets SIGKILL 5 s later:
+# it still timed out, and is reported so.
+test_stubborn_timeout() {
+	local marker=$RANDOM$RANDOM
+	cfg_of stubborn >"$WORK/stubborn.cfg"
+	FAKE_SLEEP=1000.$marker run_tests --config "$WORK/stubborn.cfg" --hypervisor qemu-tcg
+	expect_rc 1
+	expect_line "$out" '^ERROR stubborn \(qemu-tcg\).*: timed out after 2 s'
+	expect_no_line "$out" 'SIGKILL'
+	sleep 0.2
+	[[ -z "$(leftovers "1000.$marker")" ]] || fail "left behind: $(leftovers "1000.$marker")"
+	finish "a hypervisor that ignores SIGTERM at the timeout is reported as timed out, not killed"
+}
+
 # ------------------------------------------------------------ configuration
 
 test_bad_cfg() {
@@ -80,6 +148,44 @@ test_bad_cfg() {
 	expect_rc 2
 	expect_line "$err" "bad\.cfg:5:"
 	finish "UNITTESTS_CFG selects the cfg too"
+
+	{ printf '[long]\nfile = pass.elf\nargs = '; head -c 204800 /dev/zero | tr '\0' x; echo; } >"$WORK/long.cfg"
+	run_tests --config "$WORK/long.cfg" --hypervisor qemu-tcg
+	expect_rc 2
+	expect_line "$err" "long\.cfg:3: args: the value is 204800 bytes long \(at most 4096\)"
+	finish "a 200 KiB cfg value is a cfg error, not an exec failure"
+}
+
+# TIMEOUT is checked like the cfg's timeout: 0 and overflowing values would
+# disable the timeout or wrap around; -j is bounded.
+test_bad_settings() {
+	local v want
+	cfg_of pass >"$WORK/pass.cfg"
+	for v in "0:0 is out of range (1s..1440m)" "0m:0m is out of range" \
+		"18446744073709551617:18446744073709551617 is out of range" "1441m:1441m is out of range" \
+		"86401:86401 is out of range" "5x:'5x' is not a duration (seconds, or with a suffix s or m)"; do
+		want=${v#*:} v=${v%%:*}
+		: >"$WORK/argv"
+		TIMEOUT=$v FAKE_ARGV_FILE=$WORK/argv run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg
+		expect_rc 2
+		expect_line "$err" "^run_tests.sh: TIMEOUT: ${want//[()]/.}"
+		[[ -s "$WORK/argv" ]] && fail "a hypervisor was started"
+		TIMEOUT=$v ACCEL=tcg x86_run "$TREE/x86/pass.elf"
+		expect_rc 2
+		expect_line "$err" "^x86/run: TIMEOUT: ${want//[()]/.}"
+		finish "TIMEOUT=$v is refused like the cfg's timeout (run_tests.sh, x86/run)"
+	done
+
+	TIMEOUT=1440m run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg
+	expect_rc 0
+	finish "TIMEOUT=1440m, the cfg's longest timeout, is accepted"
+
+	for v in 9223372036854775808 0 1025 -1; do
+		run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg -j "$v"
+		expect_rc 2
+		expect_line "$err" "^run_tests.sh: -j needs a number from 1 to 1024, not '$v'"
+		finish "-j $v is a usage error"
+	done
 }
 
 test_bad_errata() {
@@ -391,8 +497,14 @@ test_concurrent_runs() {
 
 # ------------------------------------------------------------ Ctrl-C
 
+# Milliseconds since START (an $EPOCHREALTIME value).
+hvt_ms() {
+	local now=$EPOCHREALTIME
+	echo $(( (${now/./} - ${1/./}) / 1000 ))
+}
+
 test_interrupt() {
-	local marker=$RANDOM$RANDOM pid i dir
+	local marker=$RANDOM$RANDOM pid i dir start
 	{
 		for i in 1 2 3 4 5; do
 			printf '[slow%s]\nfile = slow.elf\nargs = fake_mode=slow\n' "$i"
@@ -411,18 +523,73 @@ test_interrupt() {
 	done
 	[[ $(leftovers "30.$marker" | grep -c 'sleep') -ge 3 ]] || fail "3 guests did not start"
 	# As a terminal does: SIGINT to the whole foreground process group.
+	start=$EPOCHREALTIME
 	kill -INT -- "-$pid"
 	wait "$pid"
 	rc=$?
 	expect_rc 130
+	# The guests stop at once, all together (not 2 s each, one after another).
+	(($(hvt_ms "$start") < 2500)) || fail "took $(hvt_ms "$start") ms to stop 3 guests"
 	sleep 0.3
 	[[ -z "$(leftovers "$marker")" ]] || fail "left behind: $(leftovers "$marker")"
 	expect_line "$out" 'interrupted by SIGINT'
-	expect_last_line "$out" "0 passed, 0 failed, 0 skipped"
+	expect_last_line "$out" "0 passed, 0 failed, 0 skipped, 5 not run"
 	dir=$(sed -n 's/.*logs in \(logs\/run-[^ ]*\)\/$/\1/p' "$out" | head -n 1)
 	[[ $(cat "$TREE/$dir"/slow*.qemu-tcg.log 2>/dev/null | grep -c '^HVT BEGIN') == 3 ]] ||
 		fail "the partial logs of the 3 running guests are not kept in $dir"
 	finish "Ctrl-C stops every guest, keeps the partial logs and exits 130"
+}
+
+# A Ctrl-C right after hvt-verdict judged a test, while the runner reports
+# it: that test did not finish. Every report agrees on the tests that did
+# (TAP, results.txt, units.tsv, JUnit, the totals), and the JUnit file and
+# the last line list the others as not run. An hvt-verdict wrapper in a tree
+# of its own sends the SIGINT, to the runner's process group as a terminal does.
+test_interrupt_reports() {
+	local TREE=$WORK/itree pid dir
+	make_tree
+	rm "$TREE/build/host"
+	mkdir "$TREE/build/host"
+	ln -s "$ROOT/build/host/hvt-cfg" "$TREE/build/host/hvt-cfg"
+	# shellcheck disable=SC2016 # the wrapper's own words
+	printf '#!/bin/bash\n%q "$@"\nrc=$?\n[[ " $* " == *" --test victim "* ]] && { trap "" INT; kill -INT 0; sleep 0.2; }\nexit $rc\n' \
+		"$ROOT/build/host/hvt-verdict" >"$TREE/build/host/hvt-verdict"
+	chmod +x "$TREE/build/host/hvt-verdict"
+	{
+		cfg_of pass
+		printf '[victim]\nfile = pass.elf\nargs = fake_mode=pass\n\n'
+		printf '[slow%s]\nfile = slow.elf\nargs = fake_mode=slow\n\n' 1 2
+	} >"$WORK/ireport.cfg"
+	set -m
+	QEMU=$FAKE FAKE_SLEEP=30 "$TREE/run_tests.sh" --config "$WORK/ireport.cfg" --hypervisor qemu-tcg \
+		-j 1 --junit "$WORK/ireport.xml" >"$out" 2>"$err" &
+	pid=$!
+	set +m
+	wait "$pid"
+	rc=$?
+	expect_rc 130
+	expect_last_line "$out" "1 passed, 0 failed, 0 skipped, 3 not run"
+	expect_line "$out" '^not run: victim \(qemu-tcg\) slow1 \(qemu-tcg\) slow2 \(qemu-tcg\)$'
+	expect_no_line "$out" 'hvt-verdict failed'
+	dir=$(sed -n 's/.*logs in \(logs\/run-[^ ]*\)\/$/\1/p' "$out" | head -n 1)
+	[[ "$(cut -f 1,3 "$TREE/$dir/units.tsv")" == $'pass\tPASS' ]] || fail "units.tsv: $(cat "$TREE/$dir/units.tsv")"
+	[[ "$(grep -E '^(not )?ok ' "$TREE/$dir/results.tap")" == "ok 1 - pass (qemu-tcg)" ]] ||
+		fail "results.tap: $(cat "$TREE/$dir/results.tap")"
+	expect_line "$TREE/$dir/results.tap" '^Bail out! interrupted by SIGINT'
+	[[ "$(grep -c '(qemu-tcg)' "$TREE/$dir/results.txt")" == 1 ]] || fail "results.txt: $(cat "$TREE/$dir/results.txt")"
+	python3 - "$WORK/ireport.xml" >"$WORK/ireport.cases" 2>&1 <<'PY' || fail "JUnit: $(cat "$WORK/ireport.cases")"
+import sys, xml.etree.ElementTree as ET
+for c in ET.parse(sys.argv[1]).getroot().findall("testsuite/testcase"):
+    kids = [k for k in c if k.tag != "system-out"]
+    print(c.get("classname"), c.get("name"), kids[0].tag + ": " + kids[0].get("message") if kids else "pass")
+PY
+	[[ "$(cat "$WORK/ireport.cases")" == "hvtest.qemu-tcg.pass basic.one pass
+hvtest.qemu-tcg.pass basic.two pass
+hvtest.qemu-tcg.victim victim skipped: not run: the run was interrupted by SIGINT
+hvtest.qemu-tcg.slow1 slow1 skipped: not run: the run was interrupted by SIGINT
+hvtest.qemu-tcg.slow2 slow2 skipped: not run: the run was interrupted by SIGINT" ]] ||
+		fail "JUnit cases: $(cat "$WORK/ireport.cases")"
+	finish "a Ctrl-C while a test is being reported: all reports agree, the rest is listed as not run"
 }
 
 # ------------------------------------------------------------ x86/run
@@ -488,4 +655,4 @@ requires = vmx
 	finish "x86/run --help"
 }
 
-run_test_main test_verdicts test_hang_cleanup test_bad_cfg test_bad_errata test_selection_errors test_skips test_availability test_xen test_errata test_tap test_command test_logs test_concurrent_runs test_interrupt test_x86_run
+run_test_main test_verdicts test_hang_cleanup test_abnormal_end test_image_name test_hv_stderr test_stubborn_timeout test_bad_cfg test_bad_settings test_bad_errata test_selection_errors test_skips test_availability test_xen test_errata test_tap test_command test_logs test_concurrent_runs test_interrupt test_interrupt_reports test_x86_run

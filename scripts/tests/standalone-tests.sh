@@ -105,6 +105,49 @@ test_environment() {
 	sa pass ACCEL=xyz
 	expect_rc 2
 	finish "a bad ACCEL is a usage error"
+
+	sa hang ACCEL=tcg TIMEOUT=0
+	expect_rc 2
+	expect_line "$err" '^hang: TIMEOUT: 0 is out of range \(1s\.\.1440m\)'
+	sa hang ACCEL=tcg TIMEOUT=18446744073709551617
+	expect_rc 2
+	expect_line "$err" '^hang: TIMEOUT: 18446744073709551617 is out of range'
+	finish "TIMEOUT=0 or an overflowing TIMEOUT is a usage error, not a disabled timeout"
+}
+
+# A signal to the standalone test's PID reaches run_tests.sh and the
+# hypervisor: the test stops at once, says so in TAP and exits 130.
+test_signals() {
+	local sig pid marker
+	for sig in TERM INT; do
+		marker=30.$RANDOM$RANDOM
+		# Job control: a background job of a script would ignore SIGINT.
+		set -m
+		env QEMU="$FAKE" TMPDIR="$WORK/tmp" HVT_PROBE_CACHE="$WORK/probe" ACCEL=tcg TIMEOUT=60 \
+			FAKE_SLEEP=$marker "$OUTDIR/hang" >"$out" 2>"$err" &
+		pid=$!
+		set +m
+		signal_pid "$sig" "$pid" "$marker"
+		expect_rc 130
+		expect_line "$out" '^Bail out! hang interrupted'
+		expect_line "$err" '^hang: interrupted; logs kept in '
+		finish "SIG$sig to a standalone test's PID stops its hypervisor at once (exit 130, TAP Bail out!)"
+	done
+}
+
+# A copy cut short, inside its script part or inside its archive: ERROR
+# (99) with TAP, as the docs say, not a shell syntax error (2).
+test_truncated() {
+	local n
+	for n in 2000 $(($(stat -c %s "$OUTDIR/pass") - 100)); do
+		head -c "$n" "$OUTDIR/pass" >"$WORK/cut"
+		chmod +x "$WORK/cut"
+		env QEMU="$FAKE" TMPDIR="$WORK/tmp" ACCEL=tcg "$WORK/cut" >"$out" 2>"$err"
+		rc=$?
+		expect_rc 99
+		[[ "$(head -n 3 "$out")" == $'TAP version 13\n1..1\nnot ok 1 - pass' ]] || fail "no TAP of an ERROR"
+		finish "a standalone test cut after $n bytes: ERROR (99) with TAP"
+	done
 }
 
 test_elsewhere() {
@@ -137,4 +180,4 @@ test_prove() {
 	finish "prove reports a failing standalone test"
 }
 
-run_test_main test_generate test_verdicts test_logs test_environment test_elsewhere test_prove
+run_test_main test_generate test_verdicts test_logs test_environment test_signals test_truncated test_elsewhere test_prove

@@ -136,6 +136,19 @@ static void test_limits(void)
 		   "64G and 1440m accepted");
 		cfg_free(&cfg);
 	}
+	{
+		/* A value of CFG_VALUE_MAX bytes parses; one more byte is a cfg error. */
+		static char text[CFG_VALUE_MAX + 64];
+		int n = snprintf(text, sizeof(text), "[a]\nfile = a.elf\nargs = ");
+
+		memset(text + n, 'x', CFG_VALUE_MAX);
+		strcpy(text + n + CFG_VALUE_MAX, "\n");
+		if (expect_ok("a value of CFG_VALUE_MAX bytes", text, &cfg))
+			cfg_free(&cfg);
+		memset(text + n, 'x', CFG_VALUE_MAX + 1);
+		strcpy(text + n + CFG_VALUE_MAX + 1, "\n");
+		expect_error("an overlong value", text, 3, "args: the value is 4097 bytes long (at most 4096)");
+	}
 	if (expect_ok("empty file", "", &cfg))
 		OK(cfg.count == 0, "empty file has no tests");
 	if (expect_ok("comments only", "# x\n   # y\n\n", &cfg))

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "console.h"
@@ -676,6 +677,56 @@ static void test_verdict(void)
 	hvt_errata_free(e);
 }
 
+/* A hypervisor that crashed or was killed by the timeout after END: not PASS (docs/protocol.md). */
+static void test_abnormal_end(void)
+{
+	static const long fine[] = { 0, 1, 3, 5 }; /* Bochs' shutdown port: 1; isa-debug-exit: code << 1 | 1 */
+	struct hvt_console *c = parse(run_pass);
+	struct options o;
+	struct verdict v;
+	size_t i;
+
+	default_options(&o);
+	o.have_exit_code = true;
+	for (i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		o.exit_code = fine[i];
+		judge(c, NULL, &o, &v);
+		OK(v.status == HVT_PASS, "a complete run with exit status %ld is PASS", fine[i]);
+		verdict_free(&v);
+	}
+
+	o.exit_code = 139;
+	judge(c, NULL, &o, &v);
+	OK(v.status == HVT_ERROR && exit_status(v.status) == 99, "a crash (exit 139) after END is ERROR");
+	OK(contains(v.reason, "the guest finished, but qemu-tcg was then killed by SIGSEGV (exit status 139)"),
+	   "the crash's reason names the signal: %s", v.reason);
+	verdict_free(&v);
+
+	o.exit_code = 124;
+	o.timeout = "60";
+	judge(c, NULL, &o, &v);
+	OK(v.status == HVT_ERROR && contains(v.reason, "did not exit: timed out after 60 s"),
+	   "a hypervisor killed by the timeout after END is ERROR: %s", v.reason);
+	verdict_free(&v);
+	hvt_console_free(c);
+
+	c = parse(run_fail);
+	o.exit_code = 134;
+	judge(c, NULL, &o, &v);
+	OK(v.status == HVT_ERROR && contains(v.reason, "killed by SIGABRT"),
+	   "a FAIL whose hypervisor then aborted is ERROR: %s", v.reason);
+	verdict_free(&v);
+	hvt_console_free(c);
+
+	c = parse(BEGIN "HVT PASS 1 a\n");
+	o.exit_code = 139;
+	judge(c, NULL, &o, &v);
+	OK(v.status == HVT_ERROR && contains(v.reason, "no end marker") &&
+	   contains(v.reason, "qemu-tcg killed by SIGSEGV"), "a crash before END names the signal: %s", v.reason);
+	verdict_free(&v);
+	hvt_console_free(c);
+}
+
 /* Run one of the report writers into a string. */
 static char *capture(void (*writer)(FILE *, const struct hvt_console *, const struct options *,
 				   const struct verdict *),
@@ -882,8 +933,8 @@ static void test_not_run(void)
 	judge(c, e, &o, &v);
 	OK(v.status == HVT_ERROR && contains(v.reason, "no begin marker"), "empty console stays ERROR");
 	out = capture(write_junit, c, &o, &v);
-	OK(contains(out, "name=\"console\">\n      <error message=") && contains(out, "name=\"catch.bp\""),
-	   "JUnit: the console error and the not-run checks");
+	OK(contains(out, "name=\"console\">\n      <error message=") && !contains(out, "name=\"catch.bp\""),
+	   "JUnit: the console error, no not-run check (the guest never started)");
 	free(out);
 	verdict_free(&v);
 	hvt_console_free(c);
@@ -970,6 +1021,116 @@ static void test_checks_list(void)
 	hvt_errata_free(e);
 }
 
+/*
+ * Report files are written whole or not at all: through a temporary file in the same directory,
+ * renamed onto the report, so a reader never sees half a file and a link in the report's place
+ * is replaced, not followed.
+ */
+static void test_report_files(void)
+{
+	char dir[] = "/tmp/hvt-test-console.XXXXXX", path[256], victim[256], buf[64] = "";
+	struct hvt_console *c = parse(run_pass);
+	struct options o;
+	struct verdict v;
+	struct stat st;
+	int fd, entries = 0;
+	FILE *f;
+
+	OK(mkdtemp(dir) != NULL, "a temporary directory");
+	snprintf(path, sizeof(path), "%s/t.summary", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	fd = open(victim, O_WRONLY | O_CREAT, 0644);
+	OK(fd >= 0 && write(fd, "precious\n", 9) == 9, "the victim file");
+	close(fd);
+	OK(symlink(victim, path) == 0, "a link where the report goes");
+
+	default_options(&o);
+	judge(c, NULL, &o, &v);
+	OK(write_file(path, c, &o, &v, REPORT_SUMMARY), "write_file succeeds");
+	f = fopen(victim, "r");
+	OK(f && fgets(buf, sizeof(buf), f) && strcmp(buf, "precious\n") == 0,
+	   "the link's target is left alone");
+	if (f)
+		fclose(f);
+	OK(lstat(path, &st) == 0 && S_ISREG(st.st_mode), "the report replaced the link");
+	f = fopen(path, "r");
+	OK(f && fgets(buf, sizeof(buf), f) && strcmp(buf, "verdict=PASS\n") == 0, "the report is whole");
+	if (f)
+		fclose(f);
+	snprintf(buf, sizeof(buf), "ls -A %s | wc -l", dir);
+	f = popen(buf, "r");
+	OK(f && fscanf(f, "%d", &entries) == 1 && entries == 2, "no temporary file is left (%d entries)",
+	   entries);
+	if (f)
+		pclose(f);
+	snprintf(path, sizeof(path), "%s/no/such/dir/t.summary", dir);
+	OK(!write_file(path, c, &o, &v, REPORT_SUMMARY), "an unwritable report is an error");
+	verdict_free(&v);
+	hvt_console_free(c);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	OK(system(path) == 0, "the temporary directory removed");
+}
+
+/* A guest that never started: its not-run entries are not counted (no XFAIL in totals or JUnit). */
+static void test_not_run_unstarted(void)
+{
+	static const char cfg[] = "qemu-tcg * !msr:efer.write the write hangs\n";
+	char err[256];
+	struct hvt_errata *e = hvt_errata_parse(cfg, strlen(cfg), "errata.cfg", err, sizeof(err));
+	struct hvt_console *c = parse("SeaBIOS (version 1.16)\nqemu: could not load kernel\n");
+	struct options o;
+	struct verdict v;
+	char *junit;
+
+	default_options(&o);
+	judge(c, e, &o, &v);
+	OK(v.status == HVT_ERROR && v.count[O_XFAIL] == 0 && v.n == 0,
+	   "a guest that never started has no not-run expected failure (%lu)", v.count[O_XFAIL]);
+	junit = capture(write_junit, c, &o, &v);
+	OK(contains(junit, "tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\""),
+	   "its JUnit holds only the console error");
+	free(junit);
+	verdict_free(&v);
+	hvt_console_free(c);
+
+	c = parse(BEGIN "HVT PASS 1 efer.read\n");
+	judge(c, e, &o, &v);
+	OK(v.count[O_XFAIL] == 1, "a guest that started and hung keeps its not-run entry");
+	verdict_free(&v);
+	hvt_console_free(c);
+	hvt_errata_free(e);
+}
+
+/* --image-test: the guest's BEGIN test= must name the image the runner booted. */
+static void test_image_test(void)
+{
+	static const char *const opts[] = { "hvt-verdict", "--test", "msr_alias", "--image-test", "msr",
+					    "x.log", NULL };
+	static const char *const opts_empty[] = { "hvt-verdict", "--image-test", "", "x.log", NULL };
+	struct hvt_console *c = parse(run_pass);
+	struct options o;
+	struct verdict v;
+
+	OK(options_of(&o, opts) == 0 && strcmp(o.image_test, "msr") == 0 && strcmp(o.test, "msr_alias") == 0,
+	   "--image-test parsed beside --test");
+	OK(options_of(&o, opts_empty) == EXIT_USAGE, "an empty --image-test is a usage error");
+
+	default_options(&o);
+	o.test = "msr_alias"; /* a cfg entry may be named otherwise than its image */
+	o.image_test = "msr";
+	judge(c, NULL, &o, &v);
+	OK(v.status == HVT_PASS, "the entry's name may differ from the image's test");
+	verdict_free(&v);
+
+	o.test = o.image_test = "boot";
+	judge(c, NULL, &o, &v);
+	OK(v.status == HVT_ERROR && exit_status(v.status) == 99 &&
+	   contains(v.reason, "the guest reports test 'msr', but the image booted is test 'boot'"),
+	   "a BEGIN test= other than the image's is ERROR: %s", v.reason);
+	verdict_free(&v);
+	hvt_console_free(c);
+}
+
 /* Garbage in the console must not break the TAP YAML or the JUnit XML. */
 static void test_escaping(void)
 {
@@ -1048,8 +1209,12 @@ int main(void)
 	test_lifecycle();
 	test_chunking();
 	test_verdict();
+	test_abnormal_end();
 	test_not_run();
 	test_checks_list();
+	test_image_test();
+	test_not_run_unstarted();
+	test_report_files();
 	test_escaping();
 	return tap_done();
 }
