@@ -8,19 +8,23 @@
 # A hypervisor is named KIND or KIND@VERSION: qemu-tcg, qemu-kvm, bochs, xen,
 # qemu-tcg@10.0, bochs@3.0, xen@4.20. Each kind maps to a backend (qemu,
 # bochs, xen) that defines:
-#   _hv_BACKEND_binary H     print H's binary; or return 1 with HV_REASON
-#   _hv_BACKEND_version H    print the version of H's binary (e.g. 7.2.22)
+#   _hv_BACKEND_binary H     set HV_BINARY to H's binary; or return 1 with
+#                            HV_REASON
+#   _hv_BACKEND_version_of BIN  print BIN's version (e.g. 7.2.22)
+#   _hv_BACKEND_module H     print the KVM module flavour behind H, if any
 #   _hv_BACKEND_models H     the CPU models to try when neither the cfg nor
 #                            CPU= names one, in order: the first that boots
 #                            is H's default
-#   _hv_BACKEND_key H        extra words for the probe cache key: whatever
-#                            besides the binary and the model can change
-#                            whether a guest boots (KVM: kernel, module)
+#   _hv_BACKEND_key H        set HV_KEY_EXTRA (words) and HV_KEY_FILES (files
+#                            whose size and time count) for the probe cache
+#                            key: whatever besides the binary and the model
+#                            can change whether a guest boots (KVM: kernel,
+#                            module)
 #   _hv_BACKEND_exit_ok RC OUT  do the exit status RC and the output OUT
 #                            say that the guest left through the exit device?
 #   _hv_BACKEND_command H    fill HV_ARGV from the HV_CMD_* variables
-# Adding a hypervisor or a backend is one such function set and a line in
-# _hv_backend.
+# Adding a hypervisor or a backend is one such function set and an entry in
+# _hv_backends.
 #
 # Availability is a boot (docs/runner.md, "Which hypervisors are available"):
 # a hypervisor with a CPU model is available only when the null guest
@@ -133,11 +137,6 @@ hv_kind() {
 	printf '%s\n' "${1%%@*}"
 }
 
-# The version H asks for ("" = whatever the configured binary is).
-_hv_wanted_version() {
-	[[ "$1" == *@* ]] && printf '%s\n' "${1#*@}"
-	return 0
-}
 
 declare -A _hv_backends=([qemu-tcg]=qemu [qemu-kvm]=qemu [bochs]=bochs [xen]=xen)
 
@@ -656,16 +655,20 @@ _hv_qemu_version_of() {
 
 # KVM's behaviour depends on the kernel module that implements it: the first
 # of these that is loaded.
+# Into REPLY ("" when none is loaded), without a subshell.
 _hv_kvm_module() {
 	local m
+	REPLY=""
 	for m in kvm_intel kvm_amd kvm_pvm; do
-		[[ -d "${HVT_SYSFS_MODULE:-/sys/module}/$m" ]] && { echo "$m"; return; }
+		[[ -d "${HVT_SYSFS_MODULE:-/sys/module}/$m" ]] && { REPLY=$m; return 0; }
 	done
 	return 0
 }
 
 _hv_qemu_module() {
-	[[ "$(_hv_qemu_accel "$1")" == kvm ]] && _hv_kvm_module
+	[[ "${1%%@*}" == qemu-kvm ]] || return 0
+	_hv_kvm_module
+	[[ -n "$REPLY" ]] && printf '%s\n' "$REPLY"
 	return 0
 }
 
@@ -685,7 +688,7 @@ _hv_qemu_models() {
 
 # Into HV_KEY_EXTRA (and HV_KEY_FILES: files whose stamps count).
 _hv_qemu_key() {
-	local name="" line kernel="" dev=none m module=""
+	local name="" line kernel="" dev=none
 	[[ "${1%%@*}" == qemu-kvm ]] || return 0
 	# The kernel, the module, access to /dev/kvm and the CPU under it.
 	if [[ -r /proc/cpuinfo ]]; then
@@ -695,10 +698,8 @@ _hv_qemu_key() {
 	fi
 	[[ -r /proc/sys/kernel/osrelease ]] && read -r kernel </proc/sys/kernel/osrelease
 	[[ -r /dev/kvm && -w /dev/kvm ]] && dev=rw
-	for m in kvm_intel kvm_amd kvm_pvm; do
-		[[ -d "${HVT_SYSFS_MODULE:-/sys/module}/$m" ]] && { module=$m; break; }
-	done
-	printf -v HV_KEY_EXTRA 'kernel=%s module=%s dev=%s host=%s' "$kernel" "$module" "$dev" "${name// /_}"
+	_hv_kvm_module
+	printf -v HV_KEY_EXTRA 'kernel=%s module=%s dev=%s host=%s' "$kernel" "$REPLY" "$dev" "${name// /_}"
 }
 
 # isa-debug-exit: (code << 1) | 1; the probe guest reports PASS or SKIP.
