@@ -70,8 +70,8 @@ $(probe_elf): build/guest/scripts/probe/hvprobe.o $(entry_obj) build/guest/libhv
 # ---------------------------------------------------------------- host
 
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Iscripts -MMD -MP
-host_bin := build/host/hvt-verdict build/host/hvt-cfg
-host_tests := build/host/test-console build/host/test-cfg build/host/test-errata
+host_bin := build/host/hvt-verdict build/host/hvt-cfg build/host/hvt-job build/host/hvt-run
+host_tests := build/host/test-console build/host/test-cfg build/host/test-errata build/host/test-plan
 
 host-tools: $(host_bin)
 
@@ -82,6 +82,12 @@ build/host/%.o: scripts/%.c config.mak Makefile
 build/host/hvt-verdict: build/host/hvt-verdict.o build/host/console.o build/host/errata.o
 	$(HOST_CC) -o $@ $^
 build/host/hvt-cfg: build/host/hvt-cfg.o build/host/cfg.o
+	$(HOST_CC) -o $@ $^
+build/host/hvt-job: build/host/hvt-job.o build/host/job.o build/host/logfiles.o
+	$(HOST_CC) -o $@ $^
+build/host/hvt-run: build/host/hvt-run.o build/host/job.o build/host/logfiles.o build/host/plan.o
+	$(HOST_CC) -o $@ $^
+build/host/test-plan: build/host/tests/test-plan.o build/host/plan.o
 	$(HOST_CC) -o $@ $^
 build/host/test-console: build/host/tests/test-console.o build/host/console.o build/host/errata.o
 	$(HOST_CC) -o $@ $^
@@ -123,7 +129,7 @@ check: all $(host_tests) hypervisors
 # tests/NAME: one self-contained executable per unittests.cfg entry (docs/runner.md). The host
 # tools go in statically linked, so that a test needs nothing on the machine but the hypervisor.
 
-standalone_tools := build/host/static/hvt-verdict build/host/static/hvt-cfg
+standalone_tools := build/host/static/hvt-verdict build/host/static/hvt-cfg build/host/static/hvt-job
 
 build/host/static/hvt-verdict: build/host/hvt-verdict.o build/host/console.o build/host/errata.o
 	@mkdir -p $(dir $@)
@@ -131,11 +137,16 @@ build/host/static/hvt-verdict: build/host/hvt-verdict.o build/host/console.o bui
 build/host/static/hvt-cfg: build/host/hvt-cfg.o build/host/cfg.o
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -static -s -o $@ $^
+build/host/static/hvt-job: build/host/hvt-job.o build/host/job.o build/host/logfiles.o
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -static -s -o $@ $^
 
-standalone: $(tests_elf) $(probe_elf) host-tools $(standalone_tools)
+standalone-tools: $(standalone_tools)
+
+standalone: $(tests_elf) $(probe_elf) host-tools standalone-tools
 	@scripts/standalone/mkstandalone
 
-.PHONY: standalone
+.PHONY: standalone standalone-tools
 
 # ---------------------------------------------------------------- benchmark
 

@@ -216,7 +216,8 @@ need_tool() {
 # Read the cfg into the arrays t_* (one element per test).
 load_cfg() {
 	local name file args smp mem qcpu bcpu qparams bparams groups timeout req hvs xparams
-	if ! "$HVT_ROOT/build/host/hvt-cfg" check "$cfg_file"; then
+	local records
+	if ! records=$("$HVT_ROOT/build/host/hvt-cfg" list "$cfg_file"); then
 		echo "run_tests.sh: $cfg_file is malformed; nothing was run" >&2
 		exit 2
 	fi
@@ -229,7 +230,7 @@ load_cfg() {
 		t_bcpu+=("$bcpu") t_bparams+=("$bparams")
 		t_groups+=("all $groups") t_timeout+=("$timeout")
 		t_requires+=("$req") t_hvs+=("$hvs") t_xparams+=("$xparams")
-	done < <("$HVT_ROOT/build/host/hvt-cfg" list "$cfg_file")
+	done <<<"$records"
 }
 
 # The errata file must be valid before anything boots: hvt-verdict rejects
@@ -472,25 +473,30 @@ emit_tap() {
 }
 
 # The value of KEY in an hvt-verdict --summary file.
-summary_get() {
+# The KEY=VALUE lines of an hvt-verdict --summary file, into the array
+# summary (builtins only: they run once per test).
+declare -A summary=()
+summary_load() {
 	local line
-	[[ -r "$2" ]] || return 1
+	summary=()
+	[[ -r "$1" ]] || return 1
 	while IFS= read -r line; do
-		if [[ "$line" == "$1="* ]]; then
-			printf '%s\n' "${line#"$1="}"
-			return 0
-		fi
-	done <"$2"
+		[[ "$line" == *=* ]] && summary[${line%%=*}]=${line#*=}
+	done <"$1"
+	return 0
 }
 
+# Add the check counts of the summary last loaded (summary_load).
 add_checks() {
-	local f=$1 v
-	v=$(summary_get pass "$f"); c_pass=$((c_pass + ${v:-0}))
-	v=$(summary_get fail "$f"); c_fail=$((c_fail + ${v:-0}))
-	v=$(summary_get xpass "$f"); c_fail=$((c_fail + ${v:-0}))
-	v=$(summary_get skip "$f"); c_skip=$((c_skip + ${v:-0}))
-	v=$(summary_get xfail "$f"); c_xfail=$((c_xfail + ${v:-0}))
-	v=$(summary_get error "$f"); c_error=$((c_error + ${v:-0}))
+	local k
+	for k in pass fail xpass skip xfail error; do
+		[[ "${summary[$k]:-0}" =~ ^[0-9]{1,9}$ ]] || summary[$k]=0
+	done
+	c_pass=$((c_pass + summary[pass]))
+	c_fail=$((c_fail + summary[fail] + summary[xpass]))
+	c_skip=$((c_skip + summary[skip]))
+	c_xfail=$((c_xfail + summary[xfail]))
+	c_error=$((c_error + summary[error]))
 }
 
 show_console() {
@@ -534,6 +540,7 @@ declare -A job_unit=() job_start=()
 # for the test, reason in unit_none_reason); per unit, its nonce, log base
 # name, command and CPU model.
 declare -A unit_nonce=() unit_base=() unit_cmd=() unit_model=() unit_none_reason=()
+declare -A unit_secs=()
 
 # Why this test does not boot on H ("SKIP reason" or "ERROR reason"), or "".
 # Call it in the main shell (hv_fit caches what it learns).
@@ -585,8 +592,8 @@ guest_args() {
 }
 
 start_unit() {
-	local unit=$1 i=${1%% *} h=${1#* } nonce base cmdline secs args model
-	nonce=$(hvt_nonce)
+	local unit=$1 i=${1%% *} h=${1#* } nonce base cmdline secs args model links
+	printf -v nonce '%08x%08x' "$SRANDOM" "$SRANDOM"
 	base="$run_dir/${t_name[i]}.$h"
 	args=$(guest_args "${t_args[i]}")
 	model=$(hv_cpu "$i" "$h")
@@ -598,14 +605,16 @@ start_unit() {
 		--params "$(hv_params "$i" "$h")" --xen-params "${t_xparams[i]}" \
 		--console "$base.log" || return 1
 	: >"$base.log"
-	[[ -n "$opt_log_dir" ]] || hvt_symlink "${base#logs/}.log" "logs/${t_name[i]}.$h.log"
-	unit_cmd[$unit]=$(printf '%q ' "${HV_ARGV[@]}")
+	links=()
+	[[ -n "$opt_log_dir" ]] || links=(--link "logs/${t_name[i]}.$h.log" "${base#logs/}.log")
+	printf -v "unit_cmd[$unit]" '%q ' "${HV_ARGV[@]}"
 	printf '%s\n' "${unit_cmd[$unit]}" >"$base.cmd"
 	unit_nonce[$unit]=$nonce
 	unit_base[$unit]=$base
 	secs=$(test_timeout "$i")
 
-	hv_spawn "$secs" "${HV_ARGV[@]}" </dev/null >"$base.err" 2>&1
+	# What the hypervisor prints goes to $base.err, which is removed when empty.
+	hv_spawn --output "$base.err" "${links[@]}" "$secs" "${HV_ARGV[@]}" </dev/null
 	job_unit[$HV_PID]=$unit
 	job_start[$HV_PID]=$EPOCHREALTIME
 }
@@ -619,10 +628,10 @@ finish_unit() {
 	limit=$(test_timeout "$i")
 	unset "job_unit[$pid]" "job_start[$pid]"
 	kill_leftovers "$pid"
-	[[ -s "$base.err" ]] || rm -f "$base.err"
 
 	tap_number=$((tap_number + 1))
-	mapfile -t args < <(hv_target_args "$h" "${unit_model[$unit]}")
+	hv_target_args "$h" "${unit_model[$unit]}"
+	args=("${HV_TARGET_ARGS[@]}")
 	# The entry's name may differ from its image's (xen_p2m_fixup boots
 	# xen_p2m.elf); the guest's BEGIN line must name the image's test.
 	image_test=${t_file[i]##*/} image_test=${image_test%.elf}
@@ -632,27 +641,29 @@ finish_unit() {
 		--timeout "$limit" --summary "$base.summary" --tap "$tap_number"
 		--checks "$base.checks" --junit "$base.junit")
 	[[ -n "$errata_file" ]] && args+=(--errata "$errata_file")
-	rm -f "$base.summary" "$base.checks" "$base.junit"
-	out=$("$HVT_ROOT/build/host/hvt-verdict" "${args[@]}" "$base.log" 2>"$base.verdict-err")
+	# Its complaints go to one scratch file of the run (tests are judged one
+	# at a time), kept as $base.verdict-err only when it said something.
+	out=$("$HVT_ROOT/build/host/hvt-verdict" "${args[@]}" "$base.log" 2>"$run_dir/.verdict-err")
 	vrc=$?
 	# A Ctrl-C from the terminal also hits hvt-verdict: that test did not finish.
 	[[ -n "$interrupted" ]] && return 0
-	verdict=$(summary_get verdict "$base.summary" 2>/dev/null)
-	reason=$(summary_get reason "$base.summary" 2>/dev/null)
+	summary_load "$base.summary"
+	verdict=${summary[verdict]:-}
+	reason=${summary[reason]:-}
 	if [[ -z "$verdict" ]]; then
 		verdict=ERROR
-		reason="hvt-verdict failed (status $vrc): $(_hv_oneline 1 <"$base.verdict-err"); $h: $(hv_describe_exit "$rc")"
+		reason="hvt-verdict failed (status $vrc): $(_hv_oneline 1 <"$run_dir/.verdict-err"); $h: $(hv_describe_exit "$rc")"
 		out="not ok $tap_number - ${t_name[i]} ($h)"$'\n'"  ---"$'\n'"  message: $(yaml_quote "$reason")"$'\n'"  ..."
 		rm -f "$base.checks"
 		write_unbooted_junit ERROR "${t_name[i]}" "$h" "$reason" >"$base.junit"
 	else
-		add_checks "$base.summary"
-		xfail=$(summary_get xfail "$base.summary")
+		add_checks
+		xfail=${summary[xfail]}
 		if [[ "$verdict" == PASS && "${xfail:-0}" != 0 ]]; then
 			reason="$xfail expected failure$( ((xfail == 1)) || echo s)"
 		fi
 	fi
-	[[ -s "$base.verdict-err" ]] || rm -f "$base.verdict-err"
+	[[ -s "$run_dir/.verdict-err" ]] && mv -f "$run_dir/.verdict-err" "$base.verdict-err"
 	# Why the hypervisor stopped is the most useful hint for an ERROR
 	# (hvt-verdict names a signal or the timeout itself, from --exit-code).
 	if [[ "$verdict" == ERROR ]]; then
@@ -667,6 +678,7 @@ finish_unit() {
 	printf '%s\n' "$out" >"$base.tap"
 	emit_tap "$out"
 	record_unit "${t_name[i]}" "$h" "$verdict" "$reason"
+	unit_secs["${t_name[i]} $h"]=$secs
 	report_line "$verdict" "${t_name[i]}" "$h" "$secs" "$reason"
 	count_verdict "$verdict"
 	if ((opt_verbose)) && [[ "$verdict" == FAIL || "$verdict" == ERROR ]]; then
@@ -823,6 +835,71 @@ make_units() {
 		done
 	fi
 	total=${#units[@]}
+	order_units
+}
+
+# ------------------------------------------------------------ scheduling
+
+# How long each test took on each hypervisor the last time it ran here:
+# "NAME<TAB>HYPERVISOR<TAB>SECONDS" lines, rewritten at the end of each run.
+DURATIONS_FILE=${HVT_DURATIONS:-$HVT_ROOT/build/cache/durations.tsv}
+declare -A known_secs=()
+
+load_durations() {
+	local name h secs
+	[[ -r "$DURATIONS_FILE" ]] || return 0
+	while IFS=$'\t' read -r name h secs; do
+		[[ "$secs" =~ ^[0-9]{1,6}\.[0-9][0-9]$ ]] && known_secs["$name $h"]=$secs
+	done <"$DURATIONS_FILE"
+}
+
+# The order in which the units start, into start_order: longest first, so
+# that the last test to finish is a short one and every core stays busy to
+# the end. A unit that never ran here is estimated by its hypervisor's other
+# tests, else by its backend (scripts/hv.sh hv_cost). Reports keep the order
+# of units.
+order_units() {
+	local unit i h est lines=""
+	declare -A sum=() count=()
+	start_order=("${units[@]}")
+	((${#units[@]} > 1)) || return 0
+	load_durations
+	for unit in "${units[@]}"; do
+		i=${unit%% *} h=${unit#* }
+		est=${known_secs["${t_name[i]} $h"]:-}
+		[[ -n "$est" ]] || continue
+		sum[$h]=$(( ${sum[$h]:-0} + 10#${est/./} ))
+		count[$h]=$(( ${count[$h]:-0} + 1 ))
+	done
+	for unit in "${units[@]}"; do
+		i=${unit%% *} h=${unit#* }
+		est=${known_secs["${t_name[i]} $h"]:-}
+		if [[ -n "$est" ]]; then
+			est=${est/./}
+		elif [[ -n "${count[$h]:-}" ]]; then
+			est=$(( ${sum[$h]} / ${count[$h]} ))
+		else
+			est=$(hv_cost "$h")
+		fi
+		lines+="$((10#$est))"$'\t'"$unit"$'\n'
+	done
+	mapfile -t start_order < <(printf '%s' "$lines" | sort -t $'\t' -k1,1nr -s | cut -f 2)
+}
+
+# Remember how long the units of this run took (see load_durations).
+save_durations() {
+	local key tmp name h
+	((${#unit_secs[@]})) || return 0
+	load_durations
+	for key in "${!unit_secs[@]}"; do
+		known_secs[$key]=${unit_secs[$key]}
+	done
+	[[ -d "${DURATIONS_FILE%/*}" ]] || mkdir -p "${DURATIONS_FILE%/*}" 2>/dev/null
+	tmp=$(hvt_mktemp_beside "$DURATIONS_FILE") || return 0
+	for key in "${!known_secs[@]}"; do
+		name=${key%% *} h=${key#* }
+		printf '%s\t%s\t%s\n' "$name" "$h" "${known_secs[$key]}"
+	done >"$tmp" && mv -f "$tmp" "$DURATIONS_FILE" || rm -f "$tmp"
 }
 
 start_run() {
@@ -855,7 +932,7 @@ start_run() {
 # Report what does not boot at once; boot the rest, at most $jobs at a time.
 run_units() {
 	local unit i h reason
-	for unit in "${units[@]}"; do
+	for unit in "${start_order[@]}"; do
 		[[ -n "$interrupted" ]] && return
 		i=${unit%% *} h=${unit#* }
 		reason=$(unbooted_reason "$i" "$h")
@@ -880,6 +957,8 @@ end_run() {
 	# After a Ctrl-C the reports still cover the tests that finished.
 	[[ -n "$interrupted" ]] && drain_interrupted
 	write_reports || reports=1
+	[[ -e "$run_dir/.verdict-err" ]] && rm -f "$run_dir/.verdict-err"
+	[[ -n "$interrupted" ]] || save_durations
 	if [[ -n "$interrupted" ]]; then
 		# results.tap says it too: its plan promised every test.
 		printf '%s\n' "Bail out! interrupted by SIG$interrupted" >>"$run_dir/results.tap"

@@ -60,7 +60,7 @@
 #   hv_cfg_cpu H QCPU BCPU     the CPU model of a test on H: CPU (Bochs: BOCHS_CPU
 #                              first), else the cfg's qemu_cpu or bochs_cpu
 #   hv_target_args H [MODEL]   hvt-verdict's --hypervisor/--hv-version/
-#                              --hv-module/--hv-cpu words, one per line
+#                              --hv-module/--hv-cpu words, into HV_TARGET_ARGS
 #   hv_describe H              one line: binary, version, default model
 #   hv_command H [options] [-- EXTRA...]
 #       fill the array HV_ARGV with the command that boots a guest:
@@ -76,7 +76,7 @@
 #       --console DEST   a file that receives COM1, or "stdout"
 #       EXTRA...         appended verbatim (QEMU's -s -S for gdb; for Bochs,
 #                        configuration lines)
-#   hv_spawn SECS CMD...       start CMD as a job with a timeout (see below)
+#   hv_spawn [OPTION]... SECS CMD...  start CMD as a job with a timeout (see below)
 #   hv_kill PID [SIG]          stop such a job and everything it started
 
 HV_KINDS="qemu-kvm qemu-tcg bochs xen"
@@ -84,7 +84,8 @@ HV_KINDS="qemu-kvm qemu-tcg bochs xen"
 # the emulators, QEMU before Bochs for speed; Xen (under QEMU) for what only
 # it offers (the xen tests).
 HV_DEFAULT_ORDER="qemu-kvm qemu-tcg bochs xen"
-HVT_ROOT=${HVT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+# (No dirname(1): every process counts on the path of a null test.)
+HVT_ROOT=${HVT_ROOT:-$(d=${BASH_SOURCE[0]}; [[ "$d" == */* ]] && d=${d%/*} || d=.; cd "$d/.." && pwd)}
 HVT_MEMO_DIR=${HVT_MEMO_DIR:-$HVT_ROOT/build/cache}
 # shellcheck source=scripts/memo.sh
 source "$HVT_ROOT/scripts/memo.sh"
@@ -103,6 +104,7 @@ declare -A _hv_binary_cache=() _hv_binary_reason=() _hv_version_cache=() _hv_mod
 # ./configure, else the usual binary names. Relative paths are made absolute
 # so that the scripts may change directory.
 hv_load_config() {
+	_hv_plan_input file "$HVT_ROOT/config.sh"
 	if [[ -f "$HVT_ROOT/config.sh" ]]; then
 		# shellcheck source=/dev/null
 		source "$HVT_ROOT/config.sh"
@@ -166,6 +168,8 @@ _hv_resolve_binary() {
 	want=""
 	[[ "$h" == *@* ]] && want=${h#*@}
 	HV_BINARY=""
+	_hv_plan_input file "$configured"
+	[[ -n "$want" ]] && _hv_plan_input file "$provisioned"
 	if [[ -z "$want" ]]; then
 		HV_BINARY=$configured
 	elif command -v "$configured" >/dev/null 2>&1 &&
@@ -276,8 +280,13 @@ _hv_probe_key() {
 	_hv_probe_paths
 	_hv_binary "$h" || return 1
 	hv_version "$h" >/dev/null
-	HV_KEY_FILES=() HV_KEY_EXTRA=""
+	HV_KEY_FILES=() HV_KEY_EXTRA="" HV_KEY_FACTS=()
 	"_hv_${be}_key" "$h"
+	_hv_plan_input file "$HV_BINARY" "$HV_PROBE_IMAGE" "${HV_KEY_FILES[@]}"
+	local fact
+	for fact in "${HV_KEY_FACTS[@]}"; do
+		_hv_plan_input "${fact%%$'\t'*}" "${fact#*$'\t'}"
+	done
 	stamps=$(_hv_file_stamp "$HV_BINARY" "$HV_PROBE_IMAGE" "${HV_KEY_FILES[@]}")
 	printf -v HV_PROBE_KEY 'v2 %s bin=%s version=%s model=%s probe=%s files=%s stamps=%s %s' \
 		"${h%%@*}" "$HV_BINARY" "${_hv_version_cache[$h]}" "$model" "$HV_PROBE_IMAGE" \
@@ -409,6 +418,7 @@ _hv_probe() {
 	fi
 	_hv_probe_file "$key"
 	file=$REPLY
+	_hv_plan_input file "$file"
 	_hv_probe_load "$slot" "$file" "$key" && return 0
 	_hv_probe_run "$h" "$model" "$file"
 	_hv_probe_load "$slot" "$file" "$key" && return 0
@@ -588,8 +598,9 @@ hv_choose() {
 hv_target_args() {
 	local h=$1 model=${2:-}
 	[[ -n "$model" ]] || model=$(hv_model "$h")
-	printf '%s\n' --hypervisor "$h" --hv-version "$(hv_version "$h")" \
-		--hv-module "$("_hv_${_hv_backends[${h%%@*}]}_module" "$h")" --hv-cpu "$model"
+	hv_version "$h" >/dev/null
+	HV_TARGET_ARGS=(--hypervisor "$h" --hv-version "${_hv_version_cache[$h]}"
+		--hv-module "$("_hv_${_hv_backends[${h%%@*}]}_module" "$h")" --hv-cpu "$model")
 }
 
 hv_describe() {
@@ -656,10 +667,11 @@ _hv_qemu_version_of() {
 # KVM's behaviour depends on the kernel module that implements it: the first
 # of these that is loaded.
 # Into REPLY ("" when none is loaded), without a subshell.
+HV_KVM_MODULES="kvm_intel kvm_amd kvm_pvm"
 _hv_kvm_module() {
 	local m
 	REPLY=""
-	for m in kvm_intel kvm_amd kvm_pvm; do
+	for m in $HV_KVM_MODULES; do
 		[[ -d "${HVT_SYSFS_MODULE:-/sys/module}/$m" ]] && { REPLY=$m; return 0; }
 	done
 	return 0
@@ -699,6 +711,14 @@ _hv_qemu_key() {
 	[[ -r /proc/sys/kernel/osrelease ]] && read -r kernel </proc/sys/kernel/osrelease
 	[[ -r /dev/kvm && -w /dev/kvm ]] && dev=rw
 	_hv_kvm_module
+	# For x86/run's plans: the same, as facts a C program can check (the
+	# boot id stands for the CPU and the kernel).
+	HV_KEY_FACTS=($'content\t/proc/sys/kernel/random/boot_id' $'content\t/proc/sys/kernel/osrelease'
+		$'access\t/dev/kvm')
+	local m
+	for m in $HV_KVM_MODULES; do
+		HV_KEY_FACTS+=($'exists\t'"${HVT_SYSFS_MODULE:-/sys/module}/$m")
+	done
 	printf -v HV_KEY_EXTRA 'kernel=%s module=%s dev=%s host=%s' "$kernel" "$REPLY" "$dev" "${name// /_}"
 }
 
@@ -888,37 +908,47 @@ _hv_xen_command() {
 	return 0
 }
 
+# hv_cost H: what a test on H takes before any has run here, in hundredths
+# of a second (a mean of make check's tests on 2 cores, docs/runner.md
+# "Scheduling"): run_tests.sh starts the longest first.
+hv_cost() {
+	case "${_hv_backends[${1%%@*}]:-}" in
+	bochs) echo 230 ;;
+	xen) echo 75 ;;
+	*) echo 30 ;;
+	esac
+}
+
+# ------------------------------------------------------------ plan inputs
+
+# What this shell's decisions read, for x86/run's plans (docs/runner.md,
+# "Plans"): "KIND<TAB>PATH" entries as scripts/plan.h checks them (file,
+# exists, access, content), each once.
+HV_PLAN_INPUTS=()
+declare -A _hv_plan_seen=()
+
+_hv_plan_input() {
+	local kind=$1 path
+	shift
+	for path; do
+		[[ -n "$path" && -z "${_hv_plan_seen["$kind"$'\t'"$path"]+set}" ]] || continue
+		_hv_plan_seen["$kind"$'\t'"$path"]=1
+		HV_PLAN_INPUTS+=("$kind"$'\t'"$path")
+	done
+}
+
 # ------------------------------------------------------------ runner helpers
 
-# The job wrapper of hv_spawn: runs the hypervisor under the timeout, keeps
-# quiet about signals (the caller explains the exit status), then ends
-# whatever the hypervisor left behind in its process group, so that no
-# stray process keeps a log or a pipe open.
-# shellcheck disable=SC2016 # expanded by the job's own shell
-_hv_job_script='
-secs=$1
-shift
-if ((secs > 0)); then
-	{ timeout --foreground -k 5 "$secs" "$@" 2>&3; } 3>&2 2>/dev/null
-	rc=$?
-	# A hypervisor that ignored the SIGTERM of the timeout got SIGKILL 5 s
-	# later, and timeout(1) then returns 137: it still timed out.
-	((rc == 137 && SECONDS >= secs)) && rc=124
-else
-	{ "$@" 2>&3; } 3>&2 2>/dev/null
-	rc=$?
-fi
-trap "" TERM
-kill -TERM 0 2>/dev/null
-exit "$rc"'
-
-# hv_spawn SECS COMMAND...: start COMMAND in the background, in a session
-# and process group of its own (so a Ctrl-C on the terminal reaches only the
-# runner, which stops the job with `kill -- -$HV_PID`), under a timeout of
-# SECS seconds (0: none; 124 is the exit status of a timed-out job). Sets
-# HV_PID. Redirect the call to redirect the job.
+# hv_spawn SECS COMMAND...: start COMMAND in the background as a job of
+# build/host/hvt-job: in a session and process group of its own (so a Ctrl-C
+# on the terminal reaches only the runner, which stops the job with
+# `kill -- -$HV_PID`), under a timeout of SECS seconds (0: none; 124 is the
+# exit status of a timed-out job); whatever COMMAND leaves in the group ends
+# with it. Options of hvt-job first: --follow FILE (copy FILE to stdout as it
+# grows), --output FILE (COMMAND's stdout and stderr, removed when empty),
+# --link LINK TARGET. Sets HV_PID. Redirect the call to redirect the job.
 hv_spawn() {
-	setsid bash -c "$_hv_job_script" hvt-job "$@" &
+	"$HVT_ROOT/build/host/hvt-job" "$@" &
 	HV_PID=$!
 }
 
@@ -1015,9 +1045,10 @@ hvt_seconds() {
 # at the newest.
 hvt_new_run_dir() {
 	local base dir n=0
-	base="logs/run-$(printf '%(%Y%m%d-%H%M%S)T' -1)-$$"
+	printf -v base 'logs/run-%(%Y%m%d-%H%M%S)T-%s' -1 "$$"
 	dir=$base
-	while ! mkdir -p "$HVT_ROOT/logs" || ! mkdir "$HVT_ROOT/$dir" 2>/dev/null; do
+	while { [[ ! -d "$HVT_ROOT/logs" ]] && ! mkdir -p "$HVT_ROOT/logs"; } ||
+		! mkdir "$HVT_ROOT/$dir" 2>/dev/null; do
 		n=$((n + 1))
 		((n < 100)) || { echo "cannot create a log directory under logs/" >&2; return 1; }
 		dir="$base.$n"
@@ -1061,10 +1092,9 @@ hvt_exclusions() {
 	local h=$1 test=$2 errata=$3
 	[[ -f "$errata" ]] || return 0
 	local words
-	local target
-	mapfile -t target < <(hv_target_args "$h" "${4:-}")
+	hv_target_args "$h" "${4:-}"
 	mapfile -t words < <("$HVT_ROOT/build/host/hvt-verdict" --exclusions --errata "$errata" \
-		"${target[@]}" --test "$test")
+		"${HV_TARGET_ARGS[@]}" --test "$test")
 	((${#words[@]})) && printf '%s ' "${words[@]}"
 	return 0
 }

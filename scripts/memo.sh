@@ -5,7 +5,7 @@
 # (a QEMU start costs 20 ms, Bochs' more); the key and the freshness test use
 # no extra process. Sourced by scripts/hv.sh and scripts/bochs/lib.sh.
 
-HVT_MEMO_DIR=${HVT_MEMO_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/cache}
+HVT_MEMO_DIR=${HVT_MEMO_DIR:-$(d=${BASH_SOURCE[0]}; [[ "$d" == */* ]] && d=${d%/*} || d=.; cd "$d/.." && pwd)/build/cache}
 
 hvt_memo() {
 	local bin=$1 path key file out rc lines tmp

@@ -4,7 +4,7 @@
 # Helpers of the Bochs backend, sourced by scripts/hv.sh, scripts/bochs/mkiso
 # and scripts/bochs/run-bochs. Functions only; see docs/bochs.md.
 
-BOCHS_LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BOCHS_LIB_ROOT=$(d=${BASH_SOURCE[0]}; [[ "$d" == */* ]] && d=${d%/*} || d=.; cd "$d/../.." && pwd)
 
 # Bochs' term display quits before the first instruction, saying nothing,
 # when TERM is unset (as under CI): give it a plain terminal type.

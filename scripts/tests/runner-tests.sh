@@ -551,6 +551,7 @@ test_interrupt_reports() {
 	rm "$TREE/build/host"
 	mkdir "$TREE/build/host"
 	ln -s "$ROOT/build/host/hvt-cfg" "$TREE/build/host/hvt-cfg"
+	ln -s "$ROOT/build/host/hvt-job" "$TREE/build/host/hvt-job"
 	# shellcheck disable=SC2016 # the wrapper's own words
 	printf '#!/bin/bash\n%q "$@"\nrc=$?\n[[ " $* " == *" --test victim "* ]] && { trap "" INT; kill -INT 0; sleep 0.2; }\nexit $rc\n' \
 		"$ROOT/build/host/hvt-verdict" >"$TREE/build/host/hvt-verdict"

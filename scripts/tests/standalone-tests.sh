@@ -19,9 +19,8 @@ sa() {
 }
 
 test_generate() {
-	local tools=(build/host/static/hvt-verdict build/host/static/hvt-cfg)
 	mkdir -p "$WORK/tmp"
-	make -s -C "$ROOT" "${tools[@]}" >"$out" 2>"$err" || fail "cannot build the static tools"
+	make -s -C "$ROOT" standalone-tools >"$out" 2>"$err" || fail "cannot build the static tools"
 	{
 		cfg_of pass fail skip error hang noboot
 		printf '[plain]\nfile = pass.elf\ntimeout = 2\n\n[bochs_only]\nfile = pass.elf\nhypervisors = bochs\n'
