@@ -109,11 +109,18 @@ build/host/fuzz-console: scripts/fuzz/fuzz-console.c scripts/console.c scripts/c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ scripts/fuzz/fuzz-console.c scripts/console.c
 
-# New inputs go to build/fuzz-corpus; the seed corpus in scripts/fuzz/corpus stays untouched.
-fuzz: build/host/fuzz-console
-	@mkdir -p build/fuzz-corpus
+build/host/fuzz-plan: scripts/fuzz/fuzz-plan.c scripts/plan.c scripts/plan.h Makefile
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ scripts/fuzz/fuzz-plan.c scripts/plan.c
+
+# New inputs go to build/fuzz-corpus*; the seed corpus in scripts/fuzz/corpus stays untouched.
+# The plan files of x86/run get a shorter run: their grammar is small.
+FUZZ_PLAN_SECONDS ?= 5
+fuzz: build/host/fuzz-console build/host/fuzz-plan
+	@mkdir -p build/fuzz-corpus build/fuzz-corpus-plan
 	build/host/fuzz-console -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
 		-dict=scripts/fuzz/hvt.dict build/fuzz-corpus scripts/fuzz/corpus
+	build/host/fuzz-plan -max_total_time=$(FUZZ_PLAN_SECONDS) -max_len=4096 build/fuzz-corpus-plan scripts/fuzz/corpus-plan
 
 # ---------------------------------------------------------------- checks
 
