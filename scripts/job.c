@@ -182,9 +182,17 @@ int job_wait(struct job *job)
 	job->user_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
 	job->sys_s = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 
-	/* What the command left in the group goes with it. */
+	/*
+	 * What the command left in the group goes with it: SIGTERM, then
+	 * SIGKILL for what is still there 2 s later (Bochs ignores SIGTERM).
+	 */
 	if (job->group == job->pid) {
+		struct timespec tick = { 0, 100 * 1000000L };
+
 		kill(-job->group, SIGTERM);
+		for (int i = 0; i < 20 && kill(-job->group, 0) == 0; i++)
+			nanosleep(&tick, NULL);
+		kill(-job->group, SIGKILL);
 	} else if (job->group) {
 		signal(SIGTERM, SIG_IGN);
 		kill(0, SIGTERM);
