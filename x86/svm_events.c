@@ -519,49 +519,75 @@ static bool v_irq_held(uint64_t code)
 }
 
 /*
+ * A held virtual interrupt proves nothing where none is ever delivered: each
+ * "held" result is judged only after a control run, the same setup made
+ * deliverable, delivered one.  @control_taken says whether it did; if not,
+ * @name is recorded as a skip naming the control.
+ */
+static bool delivery_proven(bool control_taken, const char *name, const char *control)
+{
+	if (!control_taken)
+		skip(name, "the control (%s) failed: no virtual interrupt was taken or recognized "
+		     "in the same setup, so a held one says nothing", control);
+	return control_taken;
+}
+
+/*
  * APM Vol. 2 15.21.4: V_IRQ with L2's IF = 1 delivers V_INTR_VECTOR through
  * L2's IDT before its first instruction, and the processor clears V_IRQ; with
- * IF = 0 it is held and V_IRQ stays set.
+ * IF = 0 it is held and V_IRQ stays set.  The delivery is the control of the
+ * held case.
  */
 static void check_v_irq(void)
 {
 	uint64_t code;
+	bool taken;
 
 	if (!svm_require())
 		return;
 	code = run_v_irq(v_irq_ctl(0xf, 0), true);
-	check_msg(v_irq_taken(code) && l2_event.frame[0] == (uint64_t)l2_ev_two_nops, "delivered",
+	taken = v_irq_taken(code);
+	check_msg(taken && l2_event.frame[0] == (uint64_t)l2_ev_two_nops, "delivered",
 		  "exit %s, %lu deliveries, gate %lu, return %#lx: expected gate %#x before %p",
 		  exit_str(code), l2_event.count, l2_event.vector, l2_event.frame[0], VIRQ_VECTOR,
 		  l2_ev_two_nops);
 	check_msg(!(vcpu->vmcb->control.int_ctl & SVM_V_IRQ), "v_irq_cleared",
 		  "int_ctl %#lx after delivery: expected V_IRQ clear", vcpu->vmcb->control.int_ctl);
 	code = run_v_irq(v_irq_ctl(0xf, 0), false);
-	check_msg(v_irq_held(code), "held_by_if", "exit %s, %lu deliveries with L2's IF = 0",
-		  exit_str(code), l2_event.count);
-	check_msg(vcpu->vmcb->control.int_ctl & SVM_V_IRQ, "v_irq_kept",
-		  "int_ctl %#lx: V_IRQ cleared though nothing was delivered", vcpu->vmcb->control.int_ctl);
+	if (delivery_proven(taken, "held_by_if", "v_irq.delivered, L2's IF = 1"))
+		check_msg(v_irq_held(code), "held_by_if", "exit %s, %lu deliveries with L2's IF = 0",
+			  exit_str(code), l2_event.count);
+	if (delivery_proven(taken, "v_irq_kept", "v_irq.delivered, L2's IF = 1"))
+		check_msg(vcpu->vmcb->control.int_ctl & SVM_V_IRQ, "v_irq_kept",
+			  "int_ctl %#lx: V_IRQ cleared though nothing was delivered",
+			  vcpu->vmcb->control.int_ctl);
 }
 
 /*
  * APM Vol. 2 15.21.4: a virtual interrupt is taken only when V_INTR_PRIO is
- * above V_TPR; V_IGN_TPR makes the priority irrelevant.
+ * above V_TPR; V_IGN_TPR makes the priority irrelevant.  The interrupt above
+ * V_TPR is the control of the held ones.
  */
 static void check_v_tpr(void)
 {
+	static const char control[] = "v_tpr.above_taken, prio 3 above TPR 2";
 	uint64_t code;
+	bool taken;
 
 	if (!svm_require())
 		return;
-	code = run_v_irq(v_irq_ctl(3, 3), true);
-	check_msg(v_irq_held(code), "equal_held", "prio 3, TPR 3: exit %s, %lu deliveries",
-		  exit_str(code), l2_event.count);
-	code = run_v_irq(v_irq_ctl(3, 5), true);
-	check_msg(v_irq_held(code), "below_held", "prio 3, TPR 5: exit %s, %lu deliveries",
-		  exit_str(code), l2_event.count);
 	code = run_v_irq(v_irq_ctl(3, 2), true);
-	check_msg(v_irq_taken(code), "above_taken", "prio 3, TPR 2: exit %s, %lu deliveries",
-		  exit_str(code), l2_event.count);
+	taken = v_irq_taken(code);
+	check_msg(taken, "above_taken", "prio 3, TPR 2: exit %s, %lu deliveries", exit_str(code),
+		  l2_event.count);
+	code = run_v_irq(v_irq_ctl(3, 3), true);
+	if (delivery_proven(taken, "equal_held", control))
+		check_msg(v_irq_held(code), "equal_held", "prio 3, TPR 3: exit %s, %lu deliveries",
+			  exit_str(code), l2_event.count);
+	code = run_v_irq(v_irq_ctl(3, 5), true);
+	if (delivery_proven(taken, "below_held", control))
+		check_msg(v_irq_held(code), "below_held", "prio 3, TPR 5: exit %s, %lu deliveries",
+			  exit_str(code), l2_event.count);
 	code = run_v_irq(v_irq_ctl(3, 0xf) | SVM_V_IGN_TPR, true);
 	check_msg(v_irq_taken(code), "ign_tpr", "prio 3, TPR 15, V_IGN_TPR: exit %s, %lu deliveries",
 		  exit_str(code), l2_event.count);
@@ -587,8 +613,11 @@ static void check_vintr(void)
 	check_msg(code == SVM_EXIT_VINTR && vmcb->save.rip == (uint64_t)l2_ev_two_nops &&
 		  l2_event.count == 0, "exit", "exit %s at rip %#lx, %lu deliveries: expected VINTR at %p",
 		  exit_str(code), vmcb->save.rip, l2_event.count, l2_ev_two_nops);
-	check_msg(vmcb->control.int_ctl & SVM_V_IRQ, "v_irq_kept",
-		  "int_ctl %#lx after the VINTR exit: expected V_IRQ still set", vmcb->control.int_ctl);
+	/* V_IRQ after the exit says something only if the virtual interrupt was recognized. */
+	if (delivery_proven(code == SVM_EXIT_VINTR, "v_irq_kept", "vintr.exit, the VINTR exit"))
+		check_msg(vmcb->control.int_ctl & SVM_V_IRQ, "v_irq_kept",
+			  "int_ctl %#lx after the VINTR exit: expected V_IRQ still set",
+			  vmcb->control.int_ctl);
 
 	vmcb = prepare(l2_ev_sti);
 	vmcb->control.int_ctl = v_irq_ctl(0xf, 0);

@@ -12,8 +12,11 @@
  * error code of an IDT fault names the gate by its vector in bits 15:3, with
  * bit 1 (IDT) set (APM Vol. 2 8.4.1): excp.np and excp.gp_idt check it.
  *
+ * #AC needs CPL 3 (APM Vol. 2 8.2.18): excp.ac runs L2 in user mode
+ * (svm_vcpu_set_user_mode()).
+ *
  * Not tested: #OF and #BR (INTO and BOUND are invalid in 64-bit mode), #TS
- * (needs a task switch), #AC (needs a CPL 3 guest), #MC, #NMI, #VE/#CP/#VC.
+ * (needs a task switch), #MC, #NMI, #VE/#CP/#VC.
  */
 #include "alloc.h"
 #include "desc.h"
@@ -45,6 +48,7 @@ L2_AT(l2_pf_write, "", "mov %rcx, (%rax)", "");
 L2_AT(l2_pf_prot, "", "mov %rcx, (%rax)", "");
 L2_AT(l2_mf, "fninit; fldcw (%rax); fldz; fldz; fdivp %st, %st(1)", "fwait", "");
 L2_AT(l2_xm, "ldmxcsr (%rax); xorps %xmm0, %xmm0", "divss %xmm0, %xmm0", "");
+L2_AT(l2_ac, "", "mov (%rax), %rcx", "");
 
 enum setup {
 	SETUP_NONE,
@@ -58,6 +62,7 @@ enum setup {
 	SETUP_READ_ONLY,	/* RAX = a present read-only page, CR0.WP set */
 	SETUP_X87,		/* RAX = an x87 control word unmasking every exception, CR0.NE */
 	SETUP_SSE,		/* RAX = an MXCSR unmasking every exception, CR4.OSFXSR|OSXMMEXCPT */
+	SETUP_USER_AC,		/* CPL 3, CR0.AM, RFLAGS.AC, RAX = a misaligned address */
 };
 
 struct excp_case {
@@ -165,6 +170,13 @@ static bool prepare(const struct excp_case *c, bool intercepted)
 		vmcb->save.cr4 |= X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
 		vmcb->save.rax = (uint64_t)scratch;
 		break;
+	case SETUP_USER_AC:
+		/* An 8-byte load at an odd address with CR0.AM, RFLAGS.AC and CPL 3 (APM Vol. 2 8.2.18). */
+		svm_vcpu_set_user_mode(vcpu);
+		vmcb->save.cr0 |= X86_CR0_AM;
+		vmcb->save.rflags |= X86_EFLAGS_AC;
+		vmcb->save.rax = (uint64_t)scratch + 1;
+		break;
 	}
 	svm_intercept_exception(vcpu, c->vector, intercepted);
 	return true;
@@ -241,7 +253,8 @@ static void run_case(const struct excp_case *c)
 	X(pf_write, X86_VEC_PF, SETUP_UNMAPPED, false, X86_PFEC_W)                 \
 	X(pf_prot, X86_VEC_PF, SETUP_READ_ONLY, false, X86_PFEC_P | X86_PFEC_W)    \
 	X(mf, X86_VEC_MF, SETUP_X87, false, -1)                                    \
-	X(xm, X86_VEC_XM, SETUP_SSE, false, -1)
+	X(xm, X86_VEC_XM, SETUP_SSE, false, -1)                                    \
+	X(ac, X86_VEC_AC, SETUP_USER_AC, false, 0)
 
 #define DEFINE_CASE(n, v, s, trap, err)                                            \
 	static void check_##n(void)                                                \
@@ -252,17 +265,10 @@ static void run_case(const struct excp_case *c)
 	}
 EXCP_CASES(DEFINE_CASE)
 
-/* #AC needs CPL 3 (APM Vol. 2 8.2.18): this L2 runs at CPL 0. */
-static void check_ac(void)
-{
-	skip("", "#AC needs a CPL 3 guest, which this test does not build");
-}
-
 #define TABLE_ENTRY(n, ...) { "excp." #n, check_##n },
 
 static const struct check_entry checks[] = {
 	EXCP_CASES(TABLE_ENTRY)
-	{ "excp.ac", check_ac },
 };
 
 DEFINE_TEST("svm_exceptions", checks, .setup = setup);

@@ -28,7 +28,13 @@ SVM_L2_CODE(l2_misc_in, "inb %dx, %al");
 SVM_L2_CODE(l2_misc_out_imm, "outb %al, $0x80");
 SVM_L2_CODE(l2_misc_rdtsc_twice, "rdtsc\n mov %rax, %r8\n mov %rdx, %r9\n"
 	    "mov $100000, %ecx\n 1: loop 1b\n rdtsc");
-SVM_L2_CODE(l2_misc_branch, "jmp 1f\n nop\n 1: nop");
+SVM_L2_CODE(l2_misc_read_dbgctl, "mov $0x1d9, %ecx\n rdmsr\n mov %rax, %r8");
+/* A taken JMP, then DBGCTL = BTF alone (LBR off, so nothing later is recorded). */
+SVM_L2_CODE(l2_misc_branch_write_dbgctl,
+	    ".globl l2_misc_jmp\n l2_misc_jmp: jmp l2_misc_jmp_target\n nop\n"
+	    ".globl l2_misc_jmp_target\n l2_misc_jmp_target: mov $0x1d9, %ecx\n"
+	    "mov $0x2, %eax\n xor %edx, %edx\n wrmsr");
+extern char l2_misc_jmp[], l2_misc_jmp_target[];
 
 static struct svm_vcpu *vcpu;
 
@@ -358,18 +364,23 @@ static void check_vmload(void)
 /* ---------------------------------------------------------------- LBR virtualization */
 
 #define DEBUGCTL_LBR BIT(0)
+#define DEBUGCTL_BTF BIT(1)
 
 /*
- * APM Vol. 2 15.23: with LBR virtualization (VMCB 0B8h bit 0) VMRUN loads
- * DBGCTL and the LBR MSRs from the VMCB and #VMEXIT saves them: L2's taken
- * JMP with DBGCTL.LBR = 1 shows in BR_FROM/BR_TO.
+ * APM Vol. 2 15.23.1: with LBR virtualization (VMCB 0B8h bit 0) VMRUN loads
+ * DebugCtl, LastBranchFromIP/ToIP and LastIntFromIP/ToIP from the VMCB and
+ * #VMEXIT saves them there (and reloads the host's).  So L2 reads the VMCB's
+ * DBGCTL (dbgctl.loaded), a value L2 writes comes back in the VMCB
+ * (dbgctl.saved), L2's taken JMP with DBGCTL.LBR = 1 shows in BR_FROM/BR_TO
+ * (branch), and L1 has its own DebugCtl again (host_dbgctl).  L2 runs with
+ * isolated exceptions: an RDMSR or WRMSR that faults ends in #VMEXIT(#NP).
  */
 static void check_lbrv(void)
 {
 	uint64_t host_dbgctl = 0;
 	struct fault f;
 	struct vmcb *vmcb;
-	uint64_t code, from = (uint64_t)l2_misc_branch;
+	uint64_t code;
 
 	if (!svm_require())
 		return;
@@ -377,23 +388,35 @@ static void check_lbrv(void)
 		skip("", "no %s", svm_feature_name(SVM_FEATURE_LBRV));
 		return;
 	}
-	svm_vcpu_reset(vcpu, l2_misc_branch);
+	svm_vcpu_reset(vcpu, l2_misc_read_dbgctl);
+	svm_isolate_exceptions(vcpu);
 	vmcb = vcpu->vmcb;
 	vmcb->control.virt_ext |= 1;
 	vmcb->save.dbgctl = DEBUGCTL_LBR;
+	vcpu->regs.r8 = ~0ull;
 	code = svm_run(vcpu);
-	if (code != SVM_EXIT_VMMCALL) {
-		test_error("", "exit %s, expected VMMCALL", exit_str(code));
-		return;
-	}
-	check_eq("dbgctl", vmcb->save.dbgctl & DEBUGCTL_LBR, DEBUGCTL_LBR);
-	check_msg(vmcb->save.br_from >= from && vmcb->save.br_from < (uint64_t)l2_misc_branch_end + 3,
-		  "branch", "BR_FROM %#lx BR_TO %#lx: expected a branch inside L2's code at %#lx",
-		  vmcb->save.br_from, vmcb->save.br_to, from);
-	/* L1's own DBGCTL comes back with #VMEXIT; the MSR exists wherever LBR virtualization does. */
+	check_msg(code == SVM_EXIT_VMMCALL && vcpu->regs.r8 == DEBUGCTL_LBR, "dbgctl.loaded",
+		  "exit %s, L2's RDMSR DBGCTL read %#lx: expected VMMCALL and the VMCB's %#lx",
+		  exit_str(code), vcpu->regs.r8, (uint64_t)DEBUGCTL_LBR);
+
+	svm_vcpu_reset(vcpu, l2_misc_branch_write_dbgctl);
+	svm_isolate_exceptions(vcpu);
+	vmcb->control.virt_ext |= 1;
+	vmcb->save.dbgctl = DEBUGCTL_LBR;
+	vmcb->save.br_from = vmcb->save.br_to = 0;
+	code = svm_run(vcpu);
+	check_msg(code == SVM_EXIT_VMMCALL && vmcb->save.dbgctl == DEBUGCTL_BTF, "dbgctl.saved",
+		  "exit %s, VMCB DBGCTL %#lx: expected VMMCALL and L2's last WRMSR value %#lx",
+		  exit_str(code), vmcb->save.dbgctl, (uint64_t)DEBUGCTL_BTF);
+	check_msg(vmcb->save.br_from == (uint64_t)l2_misc_jmp &&
+		  vmcb->save.br_to == (uint64_t)l2_misc_jmp_target, "branch",
+		  "exit %s, BR_FROM %#lx BR_TO %#lx: expected L2's JMP, %p to %p", exit_str(code),
+		  vmcb->save.br_from, vmcb->save.br_to, l2_misc_jmp, l2_misc_jmp_target);
+
+	/* L1's own DebugCtl is back after #VMEXIT; the MSR exists wherever LBR virtualization does. */
 	f = rdmsr_checked(MSR_IA32_DEBUGCTL, &host_dbgctl);
-	check_msg(!f.raised && !(host_dbgctl & DEBUGCTL_LBR), "host_dbgctl",
-		  "RDMSR DBGCTL (0x1d9) in L1: %s, value %#lx; expected LBR clear",
+	check_msg(!f.raised && !(host_dbgctl & (DEBUGCTL_LBR | DEBUGCTL_BTF)), "host_dbgctl",
+		  "RDMSR DBGCTL (0x1d9) in L1: %s, value %#lx; expected L1's value, LBR and BTF clear",
 		  f.raised ? "raised an exception" : "no exception", host_dbgctl);
 }
 

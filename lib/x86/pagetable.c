@@ -84,6 +84,31 @@ uint64_t *pt_find(const struct pagetable *pt, uint64_t addr, unsigned *level)
 	return NULL;
 }
 
+/* Copies @table, a table at @level of @pt, and the tables below it. */
+static uint64_t *copy_table(const struct pagetable *pt, const uint64_t *table, unsigned level,
+			    uint64_t add_flags)
+{
+	uint64_t *copy = alloc_page();
+
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t e = table[i];
+
+		if (is_present(pt, e)) {
+			if (level > 1 && !(level <= 3 && (e & pt->format->large_bit)))
+				e = (uint64_t)copy_table(pt, table_of(e), level - 1, add_flags) |
+				    (e & ~PTE_ADDR_MASK);
+			e |= add_flags;
+		}
+		copy[i] = e;
+	}
+	return copy;
+}
+
+struct pagetable pt_copy(const struct pagetable *src, uint64_t add_flags)
+{
+	return (struct pagetable){ src->format, copy_table(src, src->root, 4, add_flags) };
+}
+
 void pt_map(struct pagetable *pt, uint64_t addr, uint64_t phys, uint64_t size,
 	    uint64_t page_size, uint64_t flags)
 {

@@ -64,6 +64,14 @@ uint64_t *pt_entry(struct pagetable *pt, uint64_t addr, unsigned level);
  */
 uint64_t *pt_find(const struct pagetable *pt, uint64_t addr, unsigned *level);
 
+/**
+ * A copy of the whole tree of @src (every table, not the pages it maps) with
+ * @add_flags set in each present entry: pt_copy(paging_current(), PTE_U) is
+ * the running guest's address space made user-accessible.  Later changes to
+ * @src do not reach the copy.
+ */
+struct pagetable pt_copy(const struct pagetable *src, uint64_t add_flags);
+
 /** Bytes mapped by one leaf at @level. */
 static inline uint64_t pt_level_size(unsigned level)
 {

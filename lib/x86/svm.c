@@ -3,6 +3,7 @@
 #include "desc.h"
 #include "fault.h"
 #include "msr.h"
+#include "pagetable.h"
 #include "processor.h"
 #include "report.h"
 #include "svm.h"
@@ -185,6 +186,40 @@ struct svm_vcpu *svm_vcpu_create(void)
 	vcpu->vmcb->control.msrpm_base_pa = (uint64_t)alloc_pages(2, PAGE_SIZE);
 	svm_vcpu_reset(vcpu, NULL);
 	return vcpu;
+}
+
+/* A 64-bit TSS (APM Vol. 2 12.2.5): RSP0 at offset 4; the I/O map base past its limit. */
+#define TSS64_RSP0	4
+#define TSS64_IOMAP	0x66
+#define TSS64_LIMIT	0x67
+#define TSS_TYPE_BUSY64	0x8b	/* present, DPL 0, busy 64-bit TSS */
+
+void svm_vcpu_set_user_mode(struct svm_vcpu *vcpu)
+{
+	struct vmcb *vmcb = vcpu->vmcb;
+
+	if (!vcpu->user_cr3) {
+		uint8_t *tss = alloc_page();
+		uint8_t *kernel_stack = alloc_page();
+		uint64_t rsp0 = (uint64_t)kernel_stack + PAGE_SIZE;
+
+		memcpy(tss + TSS64_RSP0, &rsp0, sizeof(rsp0));
+		*(uint16_t *)(tss + TSS64_IOMAP) = TSS64_LIMIT + 1;
+		vcpu->user_tss = tss;
+		vcpu->user_cr3 = (uint64_t)pt_copy(paging_current(), PTE_U).root;
+	}
+	set_flat_segment(&vmcb->save.cs, USER_CS64);
+	set_flat_segment(&vmcb->save.ss, USER_DS);
+	set_flat_segment(&vmcb->save.ds, USER_DS);
+	set_flat_segment(&vmcb->save.es, USER_DS);
+	vmcb->save.cpl = 3;
+	vmcb->save.cr3 = vcpu->user_cr3;
+	vmcb->save.cr4 &= ~(X86_CR4_SMEP | X86_CR4_SMAP);
+	vmcb->save.tr.selector = TSS_SELECTOR;
+	vmcb->save.tr.attrib = TSS_TYPE_BUSY64;
+	vmcb->save.tr.limit = TSS64_LIMIT;
+	vmcb->save.tr.base = (uint64_t)vcpu->user_tss;
+	vmcb->control.tlb_control = 1;	/* L2's TLB may hold the supervisor view */
 }
 
 void svm_intercept(struct svm_vcpu *vcpu, enum svm_intercept which, bool on)

@@ -273,6 +273,9 @@ struct svm_vcpu {
 	struct vmcb *vmcb;
 	struct svm_gprs regs;
 	void *stack;		/* one page for L2 */
+	/* For svm_vcpu_set_user_mode(), made at its first call: */
+	uint64_t user_cr3;	/* the user-accessible copy of the test's tables */
+	void *user_tss;		/* L2's TSS, RSP0 at the top of its second half */
 };
 
 /**
@@ -284,6 +287,20 @@ struct svm_vcpu *svm_vcpu_create(void);
 
 /** Resets @vcpu to the state svm_vcpu_create() gives, with RIP @rip. */
 void svm_vcpu_reset(struct svm_vcpu *vcpu, void *rip);
+
+/**
+ * After svm_vcpu_reset(): makes L2 start at CPL 3 in 64-bit mode.  CS and SS
+ * become the user selectors (USER_CS64, USER_DS; DS and ES too) and the VMCB's
+ * CPL 3 (APM Vol. 2 15.5.1); CR3 points to a copy of the test's page tables
+ * with every entry user-accessible (pt_copy(), taken at the vCPU's first call,
+ * so later changes to the test's tables do not reach it); TR is a TSS of L2's
+ * own whose RSP0 is a kernel stack page, for the events L2 takes through its
+ * IDT at CPL 3 (APM Vol. 2 8.9.3, 12.2.5).  CR4.SMEP and CR4.SMAP are cleared:
+ * with every page user, they would stop L2's CPL-0 handlers.  L2's stack
+ * (vcpu->stack) is user-accessible like every page.  VMMCALL still ends L2
+ * code: it may be executed at any CPL (APM Vol. 3 VMMCALL).
+ */
+void svm_vcpu_set_user_mode(struct svm_vcpu *vcpu);
 
 /** Sets or clears one intercept of enum svm_intercept. */
 void svm_intercept(struct svm_vcpu *vcpu, enum svm_intercept which, bool on);

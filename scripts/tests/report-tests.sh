@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tests of run_tests.sh's reports (--junit, --matrix, --matrix-html,
-# --log-dir, --check), of scripts/matrix, and of the faults that
+# --log-dir, --check), of scripts/matrix and scripts/skipped-everywhere, and of the faults that
 # runner-tests.sh does not cover (a reset loop, an endless flood of garbage,
 # SIGTERM, a Ctrl-C of x86/run), against the fake hypervisor. Output is TAP,
 # then "report tests: P passed, F failed".
@@ -327,9 +327,76 @@ test_x86_run_interrupt() {
 	finish "Ctrl-C stops x86/run and its guest (exit 130)"
 }
 
+# skipped_everywhere CFG DOC ARG...: scripts/skipped-everywhere with that cfg
+# and skip list; sets rc.
+skipped_everywhere() {
+	local cfg=$1 doc=$2
+	shift 2
+	"$ROOT/scripts/skipped-everywhere" --config "$cfg" --doc "$doc" "$@" >"$out" 2>"$err"
+	rc=$?
+}
+
+# scripts/skipped-everywhere on real runs of the fake hypervisor (two
+# accelerators: the skip test skips both of its checks on both).
+test_skipped_everywhere_run() {
+	local d=$WORK/se-run
+	cfg_of pass skip >"$WORK/se.cfg"
+	run_tests --config "$WORK/se.cfg" --hypervisor qemu-tcg --log-dir "$d/tcg"
+	run_tests --config "$WORK/se.cfg" --hypervisor qemu-kvm --log-dir "$d/kvm"
+	printf '| check | waits for |\n| --- | --- |\n| `skip:basic.one` | vmx |\n' >"$WORK/se1.md"
+	skipped_everywhere "$WORK/se.cfg" "$WORK/se1.md" "$d/tcg" "$d/kvm"
+	expect_rc 1
+	expect_line "$out" '^2 checks skipped on every hypervisor \(2 hypervisors, 2 test images\)$'
+	expect_line "$out" '^unexplained: skip:basic\.two: no vmx$'
+	expect_no_line "$out" 'basic\.one'
+	finish "skipped-everywhere: counts the checks that skipped on both runs, lists the unexplained one"
+	printf '| `skip:*` | vmx |\n' >"$WORK/se2.md"
+	skipped_everywhere "$WORK/se.cfg" "$WORK/se2.md" --list "$d/tcg" "$d/kvm"
+	expect_rc 0
+	expect_line "$out" '^skip:basic\.one: no vmx  \[skip:\*\]$'
+	expect_line "$out" '^skip:basic\.two: no vmx  \[skip:\*\]$'
+	finish "skipped-everywhere: a glob row explains both; --list names the row"
+}
+
+# The rules, on log directories written by hand: a check that ran anywhere
+# does not count, nor an entry skipped whole where its results ran; a test
+# that booted nowhere counts as TEST:*; cfg entries of one image share names.
+test_skipped_everywhere_rules() {
+	local a=$WORK/se-a b=$WORK/se-b
+	mkdir -p "$a" "$b"
+	printf '[t]\nfile = t.elf\n[t_other_cpu]\nfile = t.elf\n[v]\nfile = v.elf\n[u]\nfile = u.elf\n' \
+		>"$WORK/se-rules.cfg"
+	printf 't\thv1\tPASS\t\nv\thv1\tPASS\t\nu\thv1\tSKIP\thv1 lacks kvm\n' >"$a/units.tsv"
+	printf 'PASS\tran\nSKIP\tboth\nSKIP\twhole\nSKIP\tonly_here\nSKIP\ta.b\nSKIP\taXb\n' >"$a/t.hv1.checks"
+	printf '    ok 2 - both # SKIP no feature X\n    ok 6 - aXb # SKIP no feature Y\n' >"$a/t.hv1.tap"
+	printf 'SKIP\tother_cpu.needs_model\n' >"$a/v.hv1.checks"
+	printf 't\thv2\tPASS\t\nt_other_cpu\thv2\tPASS\t\nu\thv2\tSKIP\thv2 lacks kvm\n' >"$b/units.tsv"
+	printf 'SKIP\tran\nSKIP\tboth\nPASS\twhole.sub\nSKIP\ta.b\nSKIP\taXb\n' >"$b/t.hv2.checks"
+	printf 'PASS\tonly_here\n' >"$b/t_other_cpu.hv2.checks"
+	printf '| `t:a.b` | a dot is a dot, not aXb |\n| `v:other_cpu.*` | a model |\n' >"$WORK/se-rules.md"
+	skipped_everywhere "$WORK/se-rules.cfg" "$WORK/se-rules.md" "$a" "$b"
+	expect_rc 1
+	expect_line "$out" '^5 checks skipped on every hypervisor \(2 hypervisors, 3 test images\)$'
+	expect_line "$out" '^unexplained: t:both: no feature X$'
+	expect_line "$out" '^unexplained: t:aXb: no feature Y$'
+	expect_line "$out" '^unexplained: u:\*: the test booted nowhere \(hv1: hv1 lacks kvm\)$'
+	expect_line "$out" '^3 of them not explained in the skip list$'
+	expect_no_line "$out" 't:ran|t:whole|only_here|other_cpu|t:a\.b'
+	finish "skipped-everywhere: ran anywhere, ran as results, image names, a test that booted nowhere"
+	skipped_everywhere "$WORK/se-rules.cfg" "$WORK/se-rules.md" "$a" "$WORK"
+	expect_rc 2
+	expect_line "$err" 'no units\.tsv'
+	"$ROOT/scripts/skipped-everywhere" >"$out" 2>"$err"
+	rc=$?
+	expect_rc 2
+	expect_line "$err" '^usage: '
+	finish "skipped-everywhere: a directory without units.tsv, or none at all, is a usage error"
+}
+
 ln_x86_run() {
 	ln -s "$ROOT/x86/run" "$TREE/x86/run"
 }
 
 run_test_main ln_x86_run test_matrix_versions test_junit test_junit_interrupted test_log_dir test_log_dir_race test_report_temporaries test_check_option \
-	test_matrix_script test_matrix_run test_faults test_sigterm test_x86_run_interrupt
+	test_matrix_script test_matrix_run test_faults test_sigterm test_x86_run_interrupt \
+	test_skipped_everywhere_run test_skipped_everywhere_rules
