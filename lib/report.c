@@ -18,11 +18,11 @@ enum result { RESULT_PASS, RESULT_FAIL, RESULT_SKIP, RESULT_ERROR };
 
 static const char *const result_word[] = { "PASS", "FAIL", "SKIP", "ERROR" };
 
-/* Keeps names inside the protocol's alphabet: printable, no space, no ':'. */
+/* Keeps names inside the protocol's alphabet: printable, no space, not ending in ':'. */
 static void sanitize_name(char *name)
 {
 	for (; *name; name++)
-		if (*name <= ' ' || *name > '~' || *name == ':')
+		if (*name <= ' ' || *name > '~' || (*name == ':' && name[1] == '\0'))
 			*name = '_';
 }
 
@@ -163,6 +163,11 @@ void report_set_entry(const char *entry)
 {
 	entry_name = entry;
 	prefix_depth = 0;
+}
+
+const char *report_entry(void)
+{
+	return entry_name;
 }
 
 struct report_counts report_counts(void)

@@ -8,7 +8,8 @@
  * went wrong calls test_error(), never check(false, ...).
  *
  * Every result is named "<entry>[.<prefix>...][.<name>]", where <entry> is the
- * running entry of the test's check table (see test.h).
+ * running entry of the test's check table (see test.h).  A name is printable
+ * ASCII without spaces; ':' may occur but not at its end (docs/protocol.md).
  */
 #ifndef HVT_REPORT_H
 #define HVT_REPORT_H
@@ -72,7 +73,14 @@ void __noreturn report_end(void);
  */
 void __noreturn report_abort(const char *reason_fmt, ...) __printf(1, 2);
 
-/** Sets the name of the running table entry (done by the check runner). */
+/**
+ * Sets the name of the running table entry (done by the check runner; a
+ * generator of checks, lib/states.c, names each of its checks this way and
+ * restores the entry after).  @entry must stay valid while it is set.
+ */
 void report_set_entry(const char *entry);
+
+/** The name report_set_entry() set last (NULL outside the checks). */
+const char *report_entry(void);
 
 #endif

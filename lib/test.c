@@ -76,7 +76,7 @@ static bool word_in_list(const char *list, const char *key, size_t key_len)
 	return false;
 }
 
-static bool pattern_selects(const char *pattern, const char *name)
+bool pattern_selects(const char *pattern, const char *name)
 {
 	char part[128];
 
@@ -91,6 +91,14 @@ static bool pattern_selects(const char *pattern, const char *name)
 				return true;
 		}
 	}
+	return false;
+}
+
+bool arg_excludes(const char *name)
+{
+	for (int i = 0; i < word_count; i++)
+		if (words[i][0] == '-' && !is_option(words[i]) && pattern_selects(words[i] + 1, name))
+			return true;
 	return false;
 }
 
@@ -133,6 +141,12 @@ static void validate_command_line(const struct test_definition *t)
 		}
 		for (size_t c = 0; c < t->count && !matched; c++)
 			matched = pattern_selects(w[0] == '-' ? w + 1 : w, t->checks[c].name);
+		if (!matched && t->knows_pattern && t->knows_pattern(w[0] == '-' ? w + 1 : w)) {
+			if (w[0] != '-')
+				report_abort("'%s' names what test %s leaves out, not a check: use '-%s'",
+					     w, t->name, w);
+			matched = true;
+		}
 		if (!matched)
 			report_abort("no check of test %s matches '%s'", t->name, w);
 	}

@@ -43,6 +43,13 @@ struct test_definition {
 	const char *options;
 	/** Runs before the first selected check; may skip or error the whole test. */
 	void (*setup)(void);
+	/**
+	 * Optional: true for a command-line pattern that selects no entry of the
+	 * table but that the test reads itself, as an exclusion, through
+	 * arg_excludes() (the state tests' rule names); other patterns that
+	 * select nothing, and such a pattern without its '-', are an ERROR.
+	 */
+	bool (*knows_pattern)(const char *pattern);
 };
 
 #define DEFINE_TEST(test_name, table, ...)                                     \
@@ -60,6 +67,15 @@ const char *arg_get(const char *key);
 
 /** Option @key as a number, or @fallback when absent; a malformed number is a test ERROR. */
 uint64_t arg_get_u64(const char *key, uint64_t fallback);
+
+/**
+ * True when a '-PATTERN' word of the command line selects @name by the rule
+ * entries are selected by (the name or one of its leading dot-separated parts).
+ */
+bool arg_excludes(const char *name);
+
+/** Whether @pattern selects @name: a glob match of the name or of a leading dotted part. */
+bool pattern_selects(const char *pattern, const char *name);
 
 /** Splits @cmdline into words (in place); returns the count, at most @max. */
 int args_split(char *cmdline, char **words, int max);

@@ -243,15 +243,15 @@ static bool take_number(struct cur *k, unsigned long *out)
 	return true;
 }
 
-/* A run of printable bytes other than space (and ':' unless @colon); 1..HVT_NAME_MAX long. */
-static bool take_word(struct cur *k, bool colon, char **out)
+/* A run of printable bytes other than space (and ':' unless @colon); 1..@max long. */
+static bool take_word_max(struct cur *k, bool colon, size_t max, char **out)
 {
 	size_t start = k->i, len;
 
 	while (k->i < k->n && k->p[k->i] != ' ' && (colon || k->p[k->i] != ':'))
 		k->i++;
 	len = k->i - start;
-	if (len == 0 || len > HVT_NAME_MAX)
+	if (len == 0 || len > max)
 		return false;
 	*out = malloc(len + 1);
 	if (!*out)
@@ -259,6 +259,11 @@ static bool take_word(struct cur *k, bool colon, char **out)
 	memcpy(*out, k->p + start, len);
 	(*out)[len] = '\0';
 	return true;
+}
+
+static bool take_word(struct cur *k, bool colon, char **out)
+{
+	return take_word_max(k, colon, HVT_NAME_MAX, out);
 }
 
 static bool take_status(struct cur *k, enum hvt_status *out)
@@ -342,8 +347,13 @@ static void parse_result(struct hvt_console *c, struct cur *k)
 		     seq, c->nresults + 1);
 		return;
 	}
-	if (!take_word(k, false, &name)) {
-		fail(c, HVT_STREAM_MALFORMED, "malformed result line: bad check name (1 to %d printable bytes, no space or ':')",
+	/*
+	 * A name may hold ':' but not end with one, so that in "NAME: DETAIL"
+	 * the name is the word before the first space, less its final ':'.
+	 */
+	if (!take_word_max(k, true, HVT_NAME_MAX + (st != HVT_PASS), &name) ||
+	    (st == HVT_PASS && strlen(name) > HVT_NAME_MAX)) {
+		fail(c, HVT_STREAM_MALFORMED, "malformed result line: bad check name (1 to %d printable bytes, no space, not ending in ':')",
 		     HVT_NAME_MAX);
 		return;
 	}
@@ -354,11 +364,19 @@ static void parse_result(struct hvt_console *c, struct cur *k)
 		}
 		dlen = 0;
 	} else {
-		if (!take(k, ": ")) {
+		size_t nlen = strlen(name);
+
+		if (nlen < 2 || name[nlen - 1] != ':' || !take(k, " ")) {
 			fail(c, HVT_STREAM_MALFORMED, "malformed result line: expected ': ' after the check name");
 			goto out;
 		}
+		name[nlen - 1] = '\0';
 		dlen = k->n - k->i;
+	}
+	if (name[strlen(name) - 1] == ':') {
+		fail(c, HVT_STREAM_MALFORMED, "malformed result line: bad check name (1 to %d printable bytes, no space, not ending in ':')",
+		     HVT_NAME_MAX);
+		goto out;
 	}
 	if (c->nresults >= HVT_MAX_RESULTS ||
 	    c->result_bytes + strlen(name) + dlen + 2 > HVT_MAX_RESULT_BYTES) {

@@ -183,6 +183,12 @@ test_report_temporaries() {
 	finish "--matrix-html (scripts/matrix --html) writes through a fresh temporary file"
 }
 
+# scripts/matrix on run directory $2, the HTML page to $1; sets rc.
+run_matrix() {
+	"$ROOT/scripts/matrix" --html "$1" --text "$2" >"$out" 2>"$err"
+	rc=$?
+}
+
 # A run directory made by hand: the matrix's rules without any hypervisor.
 test_matrix_script() {
 	local d=$WORK/mx
@@ -192,8 +198,7 @@ test_matrix_script() {
 	printf 'PASS\tsame\nXFAIL\tdiffers\nSKIP\tskips\nNOTRUN\tkept.out\nPASS\t<b>&\n' >"$d/t.qemu-tcg.checks"
 	printf 'PASS\tsame\nPASS\tdiffers\nPASS\tskips\nPASS\tkept.out\nPASS\t<b>&\nERROR\t-\n' >"$d/t.qemu-kvm.checks"
 	printf 'PASS\tone\n' >"$d/u.qemu-kvm.checks"
-	"$ROOT/scripts/matrix" --html "$WORK/m.html" --text "$d" >"$out" 2>"$err"
-	rc=$?
+	run_matrix "$WORK/m.html" "$d"
 	expect_rc 0
 	expect_line "$out" '^matrix: 8 checks on 2 hypervisors; 2 checks disagree \(marked \*\)$'
 	expect_line "$out" '^  CHECK +qemu-tcg +qemu-kvm$'
@@ -223,6 +228,29 @@ P().feed(open(sys.argv[1]).read())' "$WORK/m.html" || fail "HTML does not parse"
 	rc=$?
 	expect_rc 2
 	finish "scripts/matrix without a run directory: exit 2"
+}
+
+# State cases (TEST_states:sS:cC) on which hypervisors disagree come first of all.
+test_matrix_states() {
+	local d=$WORK/mxs
+	mkdir -p "$d"
+	printf 'a\tqemu-tcg\tPASS\t\na\tbochs\tFAIL\t1 failure\nsvm_states\tqemu-tcg\tPASS\t\nsvm_states\tbochs\tFAIL\t1 failure\n' \
+		>"$d/units.tsv"
+	printf 'PASS\tfirst\n' >"$d/a.qemu-tcg.checks"
+	printf 'FAIL\tfirst\n' >"$d/a.bochs.checks"
+	printf 'PASS\tvalid\nPASS\ts1:c0\nPASS\ts1:c1\nNOTRUN\tcr3.mbz\nPASS\ts2:c17\n' >"$d/svm_states.qemu-tcg.checks"
+	printf 'FAIL\tvalid\nPASS\ts1:c0\nFAIL\ts1:c1\nPASS\tcr3.mbz\nXFAIL\ts2:c17\n' >"$d/svm_states.bochs.checks"
+	run_matrix "$WORK/ms.html" "$d"
+	expect_rc 0
+	expect_line "$out" '^matrix: 6 checks on 2 hypervisors; 5 checks disagree \(marked \*\)$'
+	expect_line "$out" '^  2 state cases disagree \(listed first\)$'
+	[[ "$(grep '^\*' "$out" | cut -c3- | awk '{print $1}' | tr '\n' ' ')" == "svm_states:s1:c1 svm_states:s2:c17 a:first svm_states:valid svm_states:cr3.mbz " ]] ||
+		fail "state cases that disagree are not listed first, in run order: $(grep '^\*' "$out" | tr '\n' '|')"
+	expect_line "$out" '^  svm_states:s1:c0 +PASS +PASS$'
+	finish "scripts/matrix: disagreeing state cases first, counted; other state-test checks stay ordinary rows"
+
+	expect_line "$WORK/ms.html" '<strong>2 state cases disagree</strong> \(listed first\)'
+	finish "scripts/matrix --html: the state cases that disagree are counted"
 }
 
 test_matrix_run() {
@@ -398,5 +426,5 @@ ln_x86_run() {
 }
 
 run_test_main ln_x86_run test_matrix_versions test_junit test_junit_interrupted test_log_dir test_log_dir_race test_report_temporaries test_check_option \
-	test_matrix_script test_matrix_run test_faults test_sigterm test_x86_run_interrupt \
+	test_matrix_script test_matrix_states test_matrix_run test_faults test_sigterm test_x86_run_interrupt \
 	test_skipped_everywhere_run test_skipped_everywhere_rules

@@ -172,6 +172,18 @@ static void test_coherent_runs(void)
 	OK(n.pass == 1 && n.fail == 1 && n.skip == 1 && n.error == 0, "failing run: seen counts");
 	hvt_console_free(c);
 
+	/* A check name may hold ':' (the state tests' "s1:c417"), never at its end. */
+	c = parse(BEGIN "HVT PASS 1 s1:c416\nHVT FAIL 2 s1:c417: predicted a: b\nHVT ERROR 3 x:y: \n"
+		  "HVT END pass=1 fail=1 skip=0 error=1 status=ERROR nonce=42\n");
+	r = hvt_console_result(c, 0);
+	OK(r && strcmp(r->name, "s1:c416") == 0, "PASS name with ':'");
+	r = hvt_console_result(c, 1);
+	OK(r && r->status == HVT_FAIL && strcmp(r->name, "s1:c417") == 0 &&
+	   strcmp(r->detail, "predicted a: b") == 0, "FAIL name with ':': the name ends at the first ': '");
+	r = hvt_console_result(c, 2);
+	OK(r && strcmp(r->name, "x:y") == 0 && strcmp(r->detail, "") == 0, "ERROR name with ':' and an empty reason");
+	hvt_console_free(c);
+
 	c = parse(run_skip);
 	OK(hvt_console_verdict(c) == HVT_SKIP, "skipping run: SKIP");
 	r = hvt_console_result(c, 1);
@@ -319,6 +331,9 @@ static void test_malformed(void)
 	OK(error_of(BEGIN "HVT FAIL 1 a:\n", NULL) == HVT_STREAM_MALFORMED, "FAIL with ':' but no space");
 	OK(error_of(BEGIN "HVT FAIL 1 a:b\n", NULL) == HVT_STREAM_MALFORMED, "FAIL with ':' glued to the detail");
 	OK(error_of(BEGIN "HVT SKIP 1 : r\n", NULL) == HVT_STREAM_MALFORMED, "SKIP with an empty name");
+	OK(error_of(BEGIN "HVT PASS 1 a:\n", NULL) == HVT_STREAM_MALFORMED, "PASS name ending in ':'");
+	OK(error_of(BEGIN "HVT FAIL 1 a:: r\n", NULL) == HVT_STREAM_MALFORMED, "FAIL name ending in ':'");
+	OK(error_of(BEGIN "HVT FAIL 1 s1:c2 r\n", NULL) == HVT_STREAM_MALFORMED, "FAIL with ':' only inside the name");
 	OK(error_of(BEGIN "HVT ERROR 1 a r\n", NULL) == HVT_STREAM_MALFORMED, "ERROR without ':'");
 
 	memset(name, 'n', HVT_NAME_MAX);
