@@ -542,19 +542,21 @@ declare -A job_unit=() job_start=()
 declare -A unit_nonce=() unit_base=() unit_cmd=() unit_model=() unit_none_reason=()
 declare -A unit_secs=()
 
-# Why this test does not boot on H ("SKIP reason" or "ERROR reason"), or "".
+# Why this test does not boot on H ("SKIP reason" or "ERROR reason"), or "",
+# into unbooted.
 # Call it in the main shell (hv_fit caches what it learns).
 unbooted_reason() {
 	local i=$1 h=$2 requires=()
+	unbooted=""
 	read -ra requires <<<"${t_requires[i]}"
 	if [[ "$h" == none ]]; then
-		echo "SKIP ${unit_none_reason[$i]}"
+		unbooted="SKIP ${unit_none_reason[$i]}"
 	elif [[ -n "${t_hvs[i]}" ]] && ! word_in "$(hv_kind "$h")" "${t_hvs[i]}" && ! word_in "$h" "${t_hvs[i]}"; then
-		echo "SKIP not run on $h (hypervisors = ${t_hvs[i]})"
+		unbooted="SKIP not run on $h (hypervisors = ${t_hvs[i]})"
 	elif ! hv_fit "$h" "$(hv_cpu "$i" "$h")" "${requires[@]}"; then
-		echo "SKIP $h $HV_REASON"
+		unbooted="SKIP $h $HV_REASON"
 	elif [[ ! -f "x86/${t_file[i]}" ]]; then
-		echo "ERROR image x86/${t_file[i]} not found (run make)"
+		unbooted="ERROR image x86/${t_file[i]} not found (run make)"
 	fi
 }
 
@@ -569,9 +571,9 @@ hv_params() {
 
 test_timeout() {
 	if [[ -n "${TIMEOUT:-}" ]]; then
-		hvt_seconds "$TIMEOUT"
+		REPLY=$(hvt_seconds "$TIMEOUT")
 	else
-		echo "${t_timeout[$1]}"
+		REPLY=${t_timeout[$1]}
 	fi
 }
 
@@ -611,7 +613,8 @@ start_unit() {
 	printf '%s\n' "${unit_cmd[$unit]}" >"$base.cmd"
 	unit_nonce[$unit]=$nonce
 	unit_base[$unit]=$base
-	secs=$(test_timeout "$i")
+	test_timeout "$i"
+	secs=$REPLY
 
 	# What the hypervisor prints goes to $base.err, which is removed when empty.
 	hv_spawn --output "$base.err" "${links[@]}" "$secs" "${HV_ARGV[@]}" </dev/null
@@ -624,8 +627,10 @@ finish_unit() {
 	local pid=$1 rc=$2 unit=${job_unit[$1]} i h base secs limit out vrc
 	local verdict reason xfail image_test args=()
 	i=${unit%% *} h=${unit#* } base=${unit_base[$unit]}
-	secs=$(hvt_elapsed "${job_start[$pid]}" "$EPOCHREALTIME")
-	limit=$(test_timeout "$i")
+	local us=$(( ${EPOCHREALTIME/./} - ${job_start[$pid]/./} ))
+	printf -v secs '%d.%02d' $((us / 1000000)) $((us % 1000000 / 10000))
+	test_timeout "$i"
+	limit=$REPLY
 	unset "job_unit[$pid]" "job_start[$pid]"
 	kill_leftovers "$pid"
 
@@ -935,7 +940,8 @@ run_units() {
 	for unit in "${start_order[@]}"; do
 		[[ -n "$interrupted" ]] && return
 		i=${unit%% *} h=${unit#* }
-		reason=$(unbooted_reason "$i" "$h")
+		unbooted_reason "$i" "$h"
+		reason=$unbooted
 		if [[ -n "$reason" ]]; then
 			report_unbooted "${reason%% *}" "${t_name[i]}" "$h" "${reason#* }"
 			continue

@@ -2,8 +2,9 @@
  * VM entry: checks on the VMX controls (SDM Vol. 3C 27.2.1, "Checks on VMX
  * Controls": 27.2.1.1 VM-execution control fields, 27.2.1.2 VM-exit control
  * fields, 27.2.1.3 VM-entry control fields).  A VMCS that breaks one of them
- * makes VMLAUNCH fail with VMfailValid(7), "VM entry with invalid control
- * field(s)" (31.4), and leaves the launch state alone.
+ * makes VMLAUNCH fail and leaves the launch state alone.  Each case names the
+ * rule of lib/x86/vmx_rules.h that it breaks; the outcome it expects (there
+ * VMfailValid(7)) is the table's prediction for the broken VMCS.
  *
  * Each entry starts from a VMCS that enters and reaches VMCALL (its ".valid"
  * result), breaks one rule (".fails") and then checks the launch state
@@ -41,7 +42,12 @@ static void check_reserved(enum vmx_ctls which, bool set)
 {
 	struct vmx_allowed a;
 	bool (*prep)(void) = which == VMX_CTLS_PROC2 ? prep_proc2 : NULL;
-	struct ve_case c = { .prepare = prep, .brk = brk_ctl_bit, .want = VE_FAIL_CTL };
+	static const enum vr_rule_id rules[VMX_CTLS_COUNT] = {
+		[VMX_CTLS_PIN] = VR_CTL_PIN_ALLOWED, [VMX_CTLS_PROC] = VR_CTL_PROC_ALLOWED,
+		[VMX_CTLS_PROC2] = VR_CTL_PROC2_ALLOWED, [VMX_CTLS_EXIT] = VR_CTL_EXIT_ALLOWED,
+		[VMX_CTLS_ENTRY] = VR_CTL_ENTRY_ALLOWED,
+	};
+	struct ve_case c = { .prepare = prep, .brk = brk_ctl_bit, .rule = rules[which] };
 	unsigned n = 0;
 
 	if (!ve_usable())
@@ -86,7 +92,7 @@ static void brk_cr3_count(void)
 {
 	vmcs_write(VMCS_CR3_TARGET_COUNT, ((rdmsr(MSR_IA32_VMX_MISC) >> 16) & 0x1ff) + 1);
 }
-VE_CASE(check_cr3_target_count, .brk = brk_cr3_count, .want = VE_FAIL_CTL)
+VE_CASE(check_cr3_target_count, .brk = brk_cr3_count, .rule = VR_CTL_CR3_TARGET_COUNT)
 
 /* I/O bitmaps: each address 4 KiB aligned and within MAXPHYADDR. */
 static bool prep_io(void)
@@ -100,11 +106,11 @@ static bool prep_io(void)
 static void brk_io_a_max(void) { vmcs_write(VMCS_IO_BITMAP_A, ve_beyond_maxphyaddr()); }
 static void brk_io_b_max(void) { vmcs_write(VMCS_IO_BITMAP_B, ve_beyond_maxphyaddr()); }
 VE_CASE(check_io_a_unaligned, .prepare = prep_io, .field = VMCS_IO_BITMAP_A, .set = 0x800,
-	.want = VE_FAIL_CTL)
+	.rule = VR_CTL_IO_BITMAP_A_ALIGNED)
 VE_CASE(check_io_b_unaligned, .prepare = prep_io, .field = VMCS_IO_BITMAP_B, .set = 0x10,
-	.want = VE_FAIL_CTL)
-VE_CASE(check_io_a_maxphyaddr, .prepare = prep_io, .brk = brk_io_a_max, .want = VE_FAIL_CTL)
-VE_CASE(check_io_b_maxphyaddr, .prepare = prep_io, .brk = brk_io_b_max, .want = VE_FAIL_CTL)
+	.rule = VR_CTL_IO_BITMAP_B_ALIGNED)
+VE_CASE(check_io_a_maxphyaddr, .prepare = prep_io, .brk = brk_io_a_max, .rule = VR_CTL_IO_BITMAP_A_MAXPHYADDR)
+VE_CASE(check_io_b_maxphyaddr, .prepare = prep_io, .brk = brk_io_b_max, .rule = VR_CTL_IO_BITMAP_B_MAXPHYADDR)
 
 /* MSR bitmap: 4 KiB aligned, within MAXPHYADDR. */
 static bool prep_msr_bitmap(void)
@@ -116,9 +122,9 @@ static bool prep_msr_bitmap(void)
 }
 static void brk_msr_bitmap_max(void) { vmcs_write(VMCS_MSR_BITMAP, ve_beyond_maxphyaddr()); }
 VE_CASE(check_msr_bitmap_unaligned, .prepare = prep_msr_bitmap, .field = VMCS_MSR_BITMAP,
-	.set = 0x8, .want = VE_FAIL_CTL)
+	.set = 0x8, .rule = VR_CTL_MSR_BITMAP_ALIGNED)
 VE_CASE(check_msr_bitmap_maxphyaddr, .prepare = prep_msr_bitmap, .brk = brk_msr_bitmap_max,
-	.want = VE_FAIL_CTL)
+	.rule = VR_CTL_MSR_BITMAP_MAXPHYADDR)
 
 /*
  * "Use TPR shadow": the virtual-APIC address 4 KiB aligned and within
@@ -139,15 +145,15 @@ static bool prep_tpr(void)
 }
 static void brk_vapic_max(void) { vmcs_write(VMCS_VIRTUAL_APIC_ADDR, ve_beyond_maxphyaddr()); }
 VE_CASE(check_vapic_unaligned, .prepare = prep_tpr, .field = VMCS_VIRTUAL_APIC_ADDR, .set = 0x800,
-	.want = VE_FAIL_CTL)
-VE_CASE(check_vapic_maxphyaddr, .prepare = prep_tpr, .brk = brk_vapic_max, .want = VE_FAIL_CTL)
+	.rule = VR_CTL_VAPIC_ALIGNED)
+VE_CASE(check_vapic_maxphyaddr, .prepare = prep_tpr, .brk = brk_vapic_max, .rule = VR_CTL_VAPIC_MAXPHYADDR)
 VE_CASE(check_tpr_threshold_reserved, .prepare = prep_tpr, .field = VMCS_TPR_THRESHOLD,
-	.set = 0x10, .want = VE_FAIL_CTL)
+	.set = 0x10, .rule = VR_CTL_TPR_THRESHOLD_RESERVED)
 VE_CASE(check_tpr_threshold_above_vtpr, .prepare = prep_tpr, .field = VMCS_TPR_THRESHOLD,
-	.set = 3, .want = VE_FAIL_CTL)
+	.set = 3, .rule = VR_CTL_TPR_THRESHOLD_VTPR)
 /* Equal to VTPR[7:4] is allowed (and no TPR-below-threshold exit follows: 29.1.2). */
 VE_CASE(check_tpr_threshold_equal_vtpr, .prepare = prep_tpr, .field = VMCS_TPR_THRESHOLD,
-	.set = 2, .want = VE_ENTERS)
+	.set = 2, .rule = VR_CTL_TPR_THRESHOLD_VTPR, .legal = true)
 
 /* Without "use TPR shadow": virtualize x2APIC mode, APIC-register virtualization, VID must be 0. */
 static bool prep_tpr_x2apic(void)
@@ -159,9 +165,9 @@ static bool prep_tpr_regvirt(void)
 	return prep_tpr() && ve_ctls(VMX_CTLS_PROC2, VMX_PROC2_APIC_REG_VIRT);
 }
 VE_CASE(check_x2apic_without_tpr_shadow, .prepare = prep_tpr_x2apic, .field = VMCS_PROC_CONTROLS,
-	.clear = VMX_PROC_TPR_SHADOW, .want = VE_FAIL_CTL)
+	.clear = VMX_PROC_TPR_SHADOW, .rule = VR_CTL_X2APIC_NEEDS_TPR_SHADOW)
 VE_CASE(check_regvirt_without_tpr_shadow, .prepare = prep_tpr_regvirt,
-	.field = VMCS_PROC_CONTROLS, .clear = VMX_PROC_TPR_SHADOW, .want = VE_FAIL_CTL)
+	.field = VMCS_PROC_CONTROLS, .clear = VMX_PROC_TPR_SHADOW, .rule = VR_CTL_REGVIRT_NEEDS_TPR_SHADOW)
 
 /* Virtual-interrupt delivery needs "external-interrupt exiting". */
 static bool prep_vid(void)
@@ -170,7 +176,7 @@ static bool prep_vid(void)
 	       ve_ctls(VMX_CTLS_PROC2, VMX_PROC2_VIRT_INTR_DELIVERY);
 }
 VE_CASE(check_vid_without_ext_intr_exit, .prepare = prep_vid, .field = VMCS_PIN_CONTROLS,
-	.clear = VMX_PIN_EXT_INTR_EXIT, .want = VE_FAIL_CTL)
+	.clear = VMX_PIN_EXT_INTR_EXIT, .rule = VR_CTL_VID_NEEDS_EXT_INTR_EXIT)
 
 /* Virtualize APIC accesses: APIC-access address 4 KiB aligned and within MAXPHYADDR. */
 static bool prep_apic_access(void)
@@ -182,9 +188,9 @@ static bool prep_apic_access(void)
 }
 static void brk_apic_access_max(void) { vmcs_write(VMCS_APIC_ACCESS_ADDR, ve_beyond_maxphyaddr()); }
 VE_CASE(check_apic_access_unaligned, .prepare = prep_apic_access, .field = VMCS_APIC_ACCESS_ADDR,
-	.set = 0x100, .want = VE_FAIL_CTL)
+	.set = 0x100, .rule = VR_CTL_APIC_ACCESS_ALIGNED)
 VE_CASE(check_apic_access_maxphyaddr, .prepare = prep_apic_access, .brk = brk_apic_access_max,
-	.want = VE_FAIL_CTL)
+	.rule = VR_CTL_APIC_ACCESS_MAXPHYADDR)
 
 /* Virtualize x2APIC mode and virtualize APIC accesses are exclusive. */
 static bool prep_x2apic_access(void)
@@ -195,7 +201,7 @@ static bool prep_x2apic_access(void)
 	return prep_tpr_x2apic();
 }
 VE_CASE(check_x2apic_and_apic_access, .prepare = prep_x2apic_access, .field = VMCS_PROC_CONTROLS2,
-	.set = VMX_PROC2_VIRT_APIC_ACCESS, .want = VE_FAIL_CTL)
+	.set = VMX_PROC2_VIRT_APIC_ACCESS, .rule = VR_CTL_X2APIC_AND_APIC_ACCESS)
 
 /* NMI exiting 0 needs virtual NMIs 0; virtual NMIs 0 needs NMI-window exiting 0. */
 static bool prep_vnmi(void)
@@ -211,9 +217,9 @@ static bool prep_nmi_window(void)
 	return true;
 }
 VE_CASE(check_vnmi_without_nmi_exit, .prepare = prep_vnmi, .field = VMCS_PIN_CONTROLS,
-	.clear = VMX_PIN_NMI_EXIT, .want = VE_FAIL_CTL)
+	.clear = VMX_PIN_NMI_EXIT, .rule = VR_CTL_VNMI_NEEDS_NMI_EXIT)
 VE_CASE(check_nmi_window_without_vnmi, .prepare = prep_nmi_window, .field = VMCS_PIN_CONTROLS,
-	.clear = VMX_PIN_VIRTUAL_NMIS, .want = VE_FAIL_CTL)
+	.clear = VMX_PIN_VIRTUAL_NMIS, .rule = VR_CTL_NMI_WINDOW_NEEDS_VNMI)
 
 /* Enable VPID: the VPID is not 0000H. */
 static bool prep_vpid(void)
@@ -224,7 +230,7 @@ static bool prep_vpid(void)
 	return true;
 }
 VE_CASE(check_vpid_zero, .prepare = prep_vpid, .field = VMCS_VPID, .clear = 0xffff,
-	.want = VE_FAIL_CTL)
+	.rule = VR_CTL_VPID_NONZERO)
 
 /*
  * Enable EPT: the EPTP memory type is one IA32_VMX_EPT_VPID_CAP allows (UC
@@ -244,18 +250,18 @@ static bool prep_ept_no_ad(void)
 	return true;
 }
 VE_CASE(check_eptp_memtype, .prepare = ve_ept, .field = VMCS_EPT_POINTER, .clear = EPTP_MT_MASK,
-	.set = 2, .want = VE_FAIL_CTL)
+	.set = 2, .rule = VR_CTL_EPTP_MEMTYPE)
 VE_CASE(check_eptp_walk_length, .prepare = ve_ept, .field = VMCS_EPT_POINTER, .clear = 7ull << 3,
-	.set = 1ull << 3, .want = VE_FAIL_CTL)
+	.set = 1ull << 3, .rule = VR_CTL_EPTP_WALK_LENGTH)
 VE_CASE(check_eptp_ad_unsupported, .prepare = prep_ept_no_ad, .field = VMCS_EPT_POINTER,
-	.set = EPTP_AD, .want = VE_FAIL_CTL)
+	.set = EPTP_AD, .rule = VR_CTL_EPTP_AD)
 VE_CASE(check_eptp_reserved, .prepare = ve_ept, .field = VMCS_EPT_POINTER, .set = BIT(11),
-	.want = VE_FAIL_CTL)
-VE_CASE(check_eptp_maxphyaddr, .prepare = ve_ept, .brk = brk_eptp_max, .want = VE_FAIL_CTL)
+	.rule = VR_CTL_EPTP_RESERVED)
+VE_CASE(check_eptp_maxphyaddr, .prepare = ve_ept, .brk = brk_eptp_max, .rule = VR_CTL_EPTP_MAXPHYADDR)
 
 /* Unrestricted guest needs enable EPT. */
 VE_CASE(check_unrestricted_without_ept, .prepare = ve_unrestricted, .field = VMCS_PROC_CONTROLS2,
-	.clear = VMX_PROC2_EPT, .want = VE_FAIL_CTL)
+	.clear = VMX_PROC2_EPT, .rule = VR_CTL_UG_NEEDS_EPT)
 
 /* ------------------------------------------------------------ VM-exit controls (27.2.1.2) */
 
@@ -269,7 +275,7 @@ static bool prep_preempt(void)
 	return true;
 }
 VE_CASE(check_preempt_save_without_timer, .prepare = prep_preempt, .field = VMCS_PIN_CONTROLS,
-	.clear = VMX_PIN_PREEMPTION_TIMER, .want = VE_FAIL_CTL)
+	.clear = VMX_PIN_PREEMPTION_TIMER, .rule = VR_CTL_SAVE_PREEMPT_NEEDS_TIMER)
 
 /*
  * MSR areas (VM-exit MSR-store, VM-exit MSR-load: 27.2.1.2; VM-entry
@@ -303,19 +309,19 @@ static void brk_entry_load_straddle(void)
 	vmcs_write(VMCS_ENTRY_MSR_LOAD_COUNT, 2);
 }
 VE_CASE(check_exit_store_unaligned, .prepare = prep_msr_areas, .field = VMCS_EXIT_MSR_STORE_ADDR,
-	.set = 8, .want = VE_FAIL_CTL)
+	.set = 8, .rule = VR_CTL_EXIT_STORE_ALIGNED)
 VE_CASE(check_exit_store_maxphyaddr, .prepare = prep_msr_areas, .brk = brk_store_max,
-	.want = VE_FAIL_CTL)
+	.rule = VR_CTL_EXIT_STORE_MAXPHYADDR)
 VE_CASE(check_exit_load_unaligned, .prepare = prep_msr_areas, .field = VMCS_EXIT_MSR_LOAD_ADDR,
-	.set = 4, .want = VE_FAIL_CTL)
+	.set = 4, .rule = VR_CTL_EXIT_LOAD_ALIGNED)
 VE_CASE(check_exit_load_maxphyaddr, .prepare = prep_msr_areas, .brk = brk_exit_load_max,
-	.want = VE_FAIL_CTL)
+	.rule = VR_CTL_EXIT_LOAD_MAXPHYADDR)
 VE_CASE(check_entry_load_unaligned, .prepare = prep_msr_areas, .field = VMCS_ENTRY_MSR_LOAD_ADDR,
-	.set = 8, .want = VE_FAIL_CTL)
+	.set = 8, .rule = VR_CTL_ENTRY_LOAD_ALIGNED)
 VE_CASE(check_entry_load_maxphyaddr, .prepare = prep_msr_areas, .brk = brk_entry_load_max,
-	.want = VE_FAIL_CTL)
+	.rule = VR_CTL_ENTRY_LOAD_MAXPHYADDR)
 VE_CASE(check_entry_load_straddle, .prepare = prep_msr_areas, .brk = brk_entry_load_straddle,
-	.want = VE_FAIL_CTL)
+	.rule = VR_CTL_ENTRY_LOAD_MAXPHYADDR)
 
 /* ------------------------------------------------------------ VM-entry controls (27.2.1.3) */
 
@@ -329,9 +335,9 @@ static bool prep_dual(void)
 	return vmx_require("", VMX_CTLS_ENTRY, VMX_ENTRY_DUAL_MONITOR);
 }
 VE_CASE(check_entry_to_smm, .prepare = prep_smm, .field = VMCS_ENTRY_CONTROLS,
-	.set = VMX_ENTRY_SMM, .want = VE_FAIL_CTL)
+	.set = VMX_ENTRY_SMM, .rule = VR_CTL_ENTRY_SMM)
 VE_CASE(check_dual_monitor, .prepare = prep_dual, .field = VMCS_ENTRY_CONTROLS,
-	.set = VMX_ENTRY_DUAL_MONITOR, .want = VE_FAIL_CTL)
+	.set = VMX_ENTRY_DUAL_MONITOR, .rule = VR_CTL_ENTRY_DUAL_MONITOR)
 
 /*
  * Event injection (VM-entry interruption-information field, 27.2.1.3): the
@@ -389,33 +395,33 @@ static bool prep_real_gp(void)
 }
 
 VE_CASE(check_intr_type_reserved, .prepare = prep_nmi, .field = VMCS_ENTRY_INTR_INFO,
-	.clear = 7u << 8, .set = VE_TYPE_RSVD << 8, .want = VE_FAIL_CTL, .base = EV_BASE)
+	.clear = 7u << 8, .set = VE_TYPE_RSVD << 8, .rule = VR_CTL_INJECT_TYPE, .base = EV_BASE)
 VE_CASE(check_intr_reserved_bits, .prepare = prep_nmi, .field = VMCS_ENTRY_INTR_INFO,
-	.set = BIT(12), .want = VE_FAIL_CTL, .base = EV_BASE)
+	.set = BIT(12), .rule = VR_CTL_INJECT_RESERVED, .base = EV_BASE)
 VE_CASE(check_intr_nmi_vector, .prepare = prep_nmi, .field = VMCS_ENTRY_INTR_INFO,
-	.clear = 0xff, .set = 3, .want = VE_FAIL_CTL, .base = EV_BASE)
+	.clear = 0xff, .set = 3, .rule = VR_CTL_INJECT_VECTOR, .base = EV_BASE)
 VE_CASE(check_intr_hw_exception_vector, .prepare = prep_ud, .field = VMCS_ENTRY_INTR_INFO,
-	.clear = 0xff, .set = 32, .want = VE_FAIL_CTL, .base = EV_BASE)
+	.clear = 0xff, .set = 32, .rule = VR_CTL_INJECT_VECTOR, .base = EV_BASE)
 VE_CASE(check_intr_other_vector, .prepare = prep_other, .field = VMCS_ENTRY_INTR_INFO,
-	.set = 1, .want = VE_FAIL_CTL, .base = VE_BASE(VMX_EXIT_MTF))
+	.set = 1, .rule = VR_CTL_INJECT_VECTOR, .base = VE_BASE(VMX_EXIT_MTF))
 VE_CASE(check_error_code_not_hw_exception, .prepare = prep_nmi, .field = VMCS_ENTRY_INTR_INFO,
-	.set = VMX_INTR_INFO_ERROR_VALID, .want = VE_FAIL_CTL, .base = EV_BASE)
+	.set = VMX_INTR_INFO_ERROR_VALID, .rule = VR_CTL_INJECT_ERROR_CODE_MUST_BE_0, .base = EV_BASE)
 VE_CASE(check_error_code_vector_without, .prepare = prep_ud_b56, .field = VMCS_ENTRY_INTR_INFO,
-	.set = VMX_INTR_INFO_ERROR_VALID, .want = VE_FAIL_CTL, .base = EV_BASE)
+	.set = VMX_INTR_INFO_ERROR_VALID, .rule = VR_CTL_INJECT_ERROR_CODE_MUST_BE_0, .base = EV_BASE)
 VE_CASE(check_error_code_missing, .prepare = prep_gp_b56, .field = VMCS_ENTRY_INTR_INFO,
-	.clear = VMX_INTR_INFO_ERROR_VALID, .want = VE_FAIL_CTL, .base = EV_BASE)
+	.clear = VMX_INTR_INFO_ERROR_VALID, .rule = VR_CTL_INJECT_ERROR_CODE_MUST_BE_1, .base = EV_BASE)
 VE_CASE(check_error_code_real_mode, .prepare = prep_real_gp, .field = VMCS_ENTRY_INTR_INFO,
-	.set = VMX_INTR_INFO_ERROR_VALID, .want = VE_FAIL_CTL, .base = EV_BASE)
+	.set = VMX_INTR_INFO_ERROR_VALID, .rule = VR_CTL_INJECT_ERROR_CODE_MUST_BE_0, .base = EV_BASE)
 VE_CASE(check_error_code_bits_31_16, .prepare = prep_gp, .field = VMCS_ENTRY_EXCEPTION_ERROR,
-	.set = 0x10000, .want = VE_FAIL_CTL, .base = EV_BASE)
+	.set = 0x10000, .rule = VR_CTL_INJECT_ERROR_CODE_BITS, .base = EV_BASE)
 VE_CASE(check_soft_int_length_zero, .prepare = prep_soft_int_m30, .field = VMCS_ENTRY_INSN_LEN,
-	.clear = 0xffffffff, .want = VE_FAIL_CTL, .base = EV_BASE)
+	.clear = 0xffffffff, .rule = VR_CTL_INJECT_LENGTH, .base = EV_BASE)
 VE_CASE(check_soft_int_length_16, .prepare = prep_soft_int, .field = VMCS_ENTRY_INSN_LEN,
-	.clear = 0xffffffff, .set = 16, .want = VE_FAIL_CTL, .base = EV_BASE)
+	.clear = 0xffffffff, .set = 16, .rule = VR_CTL_INJECT_LENGTH, .base = EV_BASE)
 VE_CASE(check_soft_exc_length_zero, .prepare = prep_soft_exc_m30, .field = VMCS_ENTRY_INSN_LEN,
-	.clear = 0xffffffff, .want = VE_FAIL_CTL, .base = EV_BASE)
+	.clear = 0xffffffff, .rule = VR_CTL_INJECT_LENGTH, .base = EV_BASE)
 VE_CASE(check_priv_soft_length_16, .prepare = prep_priv_soft, .field = VMCS_ENTRY_INSN_LEN,
-	.clear = 0xffffffff, .set = 16, .want = VE_FAIL_CTL, .base = EV_BASE)
+	.clear = 0xffffffff, .set = 16, .rule = VR_CTL_INJECT_LENGTH, .base = EV_BASE)
 
 static const struct check_entry checks[] = {
 	{ "pin.must_be_1", check_pin_must_be_1 },

@@ -115,13 +115,24 @@ static uint32_t base_reason(uint32_t base)
 	return base ? base & 0xffff : VMX_EXIT_VMCALL;
 }
 
+/* The VMLAUNCH that every case runs: a VMCS fresh from VMCLEAR (25.11.3). */
+static const struct vr_env launch_clear = { .resume = false, .launched = false };
+static char pbuf[320];
+
 bool ve_run_valid(bool (*prepare)(void), uint32_t base)
 {
+	struct vr_prediction p;
 	uint32_t got, want = base_reason(base);
 	const char *w = vmx_exit_name(want);
 
 	if (!fresh(prepare))
 		return false;
+	vr_predict(&launch_clear, &p);
+	if (p.nviolated) {
+		test_error("valid", "the rule table finds the valid VMCS broken: %s",
+			   vr_prediction_str(&p, pbuf, sizeof(pbuf)));
+		return false;
+	}
 	got = vmx_run(ve_vcpu);
 	return check_msg(got == want, "valid",
 			 "the valid VMCS must enter and exit with %#x (%s): %s", want, w ? w : "?",
@@ -136,46 +147,62 @@ static void break_it(const struct ve_case *c)
 		vmcs_update(c->field, c->clear, c->set);
 }
 
+/*
+ * What the table expects of the broken VMCS: the case's rule broken (or kept,
+ * for .legal) and a single outcome.  False after a test_error().
+ */
+static bool expected_outcome(const struct ve_case *c, struct vr_outcome *want)
+{
+	const struct vmx_rule *r = &vmx_rules[c->rule];
+	struct vr_prediction p;
+	const char *name = c->legal ? "enters" : "fails";
+
+	vr_predict(&launch_clear, &p);
+	if (!vr_violated(c->rule, &launch_clear) == !c->legal) {
+		test_error(name, "the change %s rule %s (SDM Vol. 3C %s), the table says: %s",
+			   c->legal ? "breaks" : "does not break", r->name, r->section,
+			   vr_prediction_str(&p, pbuf, sizeof(pbuf)));
+		return false;
+	}
+	if (p.n != 1 || (c->legal && p.allowed[0].kind != VR_ENTERS)) {
+		test_error(name, "the table allows more than the case's outcome: %s",
+			   vr_prediction_str(&p, pbuf, sizeof(pbuf)));
+		return false;
+	}
+	*want = p.allowed[0];
+	return true;
+}
+
 /* The broken entry from a clear launch state, then the launch-state check. */
 static void broken(const struct ve_case *c)
 {
+	const struct vmx_rule *r = &vmx_rules[c->rule];
+	struct vr_outcome want, got_o;
 	uint32_t got;
-	bool failed;
-	char exp[96];
+	char exp[64], obs[64];
 
 	vmcs_write(VMCS_GUEST_RIP, (uint64_t)ve_l2_vmcall);
 	snapshot();
 	break_it(c);
 	ve_vcpu->launched = false;
+	if (!expected_outcome(c, &want)) {
+		undo_all();
+		return;
+	}
 	got = vmx_run(ve_vcpu);
-	switch (c->want.kind) {
-	case VE_KIND_VMFAIL:
-		failed = got == VMX_EXIT_VMFAIL;
-		snprintf(exp, sizeof(exp), "VMfailValid(%u: %s)", c->want.code,
-			 vmx_insn_error_name(c->want.code));
-		check_msg(vmx_failed_with(&ve_vcpu->entry, c->want.code), "fails",
-			  "expected %s, got %s", exp, reason_str(got, rbuf, sizeof(rbuf)));
-		break;
-	case VE_KIND_EXIT: {
-		uint64_t q = 0;
-
-		failed = got == VMX_EXIT_VMFAIL || (got & VMX_EXIT_ENTRY_FAILURE);
-		if (got != VMX_EXIT_VMFAIL)
-			q = vmcs_read(VMCS_EXIT_QUALIFICATION);
-		check_msg(got == (VMX_EXIT_ENTRY_FAILURE | c->want.code) && q == c->want.qual, "fails",
-			  "expected VM-entry failure exit %#x (%s) with qualification %lu, got %s, "
-			  "qualification %lu", (uint32_t)(VMX_EXIT_ENTRY_FAILURE | c->want.code),
-			  vmx_exit_name(c->want.code), c->want.qual, reason_str(got, rbuf, sizeof(rbuf)), q);
-		break;
-	}
-	default:
-		check_msg(got == VMX_EXIT_VMCALL, "enters", "the entry must succeed and reach VMCALL: %s",
-			  reason_str(got, rbuf, sizeof(rbuf)));
-		failed = false;
-		break;
-	}
+	got_o = vr_observe(ve_vcpu, got);
+	if (want.kind == VR_ENTERS)
+		check_msg(got == VMX_EXIT_VMCALL, "enters",
+			  "the entry must succeed and reach VMCALL (rule %s, SDM Vol. 3C %s): %s",
+			  r->name, r->section, reason_str(got, rbuf, sizeof(rbuf)));
+	else
+		check_msg(got_o.kind == want.kind && got_o.code == want.code &&
+			  got_o.qual == want.qual, "fails",
+			  "rule %s (SDM Vol. 3C %s) broken: expected %s, got %s (%s)", r->name,
+			  r->section, vr_outcome_str(&want, exp, sizeof(exp)),
+			  vr_outcome_str(&got_o, obs, sizeof(obs)), reason_str(got, rbuf, sizeof(rbuf)));
 	undo_all();
-	if (!failed)
+	if (got_o.kind == VR_ENTERS)
 		return;
 	/* A failed entry leaves the launch state clear: VMRESUME fails with error 5. */
 	restore();
@@ -217,6 +244,14 @@ bool ve_ctls(enum vmx_ctls which, uint32_t set)
 		test_error("", "control bits %#x could not be set", set);
 		return false;
 	}
+	return true;
+}
+
+bool ve_ctls_field(enum vmx_ctls which, uint32_t set, uint32_t field, uint64_t value)
+{
+	if (!ve_ctls(which, set))
+		return false;
+	vmcs_write(field, value);
 	return true;
 }
 
@@ -267,7 +302,7 @@ void *ve_page(unsigned n)
 }
 
 void ve_check_fixed_bits(uint32_t field, uint32_t fixed0_msr, uint32_t fixed1_msr,
-			 bool must_be_1, struct ve_expect want)
+			 bool must_be_1, enum vr_rule_id rule)
 {
 	uint64_t fixed0, fixed1;
 	unsigned n = 0;
@@ -277,7 +312,7 @@ void ve_check_fixed_bits(uint32_t field, uint32_t fixed0_msr, uint32_t fixed1_ms
 	fixed0 = rdmsr(fixed0_msr);
 	fixed1 = rdmsr(fixed1_msr);
 	for (unsigned bit = 0; bit < 64; bit++) {
-		struct ve_case c = { .field = field, .want = want };
+		struct ve_case c = { .field = field, .rule = rule };
 
 		if (must_be_1 ? !(fixed0 & BIT(bit)) : (fixed1 & BIT(bit)))
 			continue;

@@ -4,15 +4,22 @@
  * case starts from a VMCS that VM entry accepts, breaks one rule, and expects
  * the exact outcome.
  *
+ * What a case expects comes from the rule table (vmx_rules.h), not from the
+ * case: the case names the rule it breaks, and the table, evaluated on the
+ * VMCS right before VMLAUNCH, must find that rule violated and predict one
+ * outcome, which the entry must then show.  A valid VMCS must break no rule.
+ * A case whose VMCS the table judges otherwise is a test ERROR (the case or
+ * the table is wrong), never a verdict on the processor.
+ *
  * One case (ve_run()) records up to three results under its table entry:
  *  - "valid": the positive control.  The VMCS as prepare() leaves it enters
  *    and reaches the VMCALL of L2 (or the exit the case names in .base).
  *  - "fails": a fresh VMCS (vmx_vcpu_reset(): VMCLEAR, so the launch state is
- *    clear), prepare() again, brk() or the field change, then VMLAUNCH:
- *    VMfailValid with the error number (7 controls, 8 host state; 27.2), or
- *    the VM-entry failure exit (bit 31 set, reason 33 or 34, 27.8) with its
- *    exit qualification.  For a case that expects the entry to succeed
- *    (VE_ENTERS) this result is "enters".
+ *    clear), prepare() again, brk() or the field change, then VMLAUNCH: the
+ *    outcome the table predicts, VMfailValid with the error number (7
+ *    controls, 8 host state; 27.2), or the VM-entry failure exit (bit 31 set,
+ *    reason 33 or 34, 27.8) with its exit qualification.  For a case that
+ *    stays inside its rule (.legal) this result is "enters".
  *  - "launch_state": after a failed entry the launch state is still clear
  *    (27.8; 31.3 VMLAUNCH/VMRESUME): with every writable field restored to its
  *    value before brk(), VMRESUME fails with error 5 (it would enter if the
@@ -21,25 +28,7 @@
 #ifndef HVT_X86_VMX_ENTRY_UTIL_H
 #define HVT_X86_VMX_ENTRY_UTIL_H
 
-#include "vmx.h"
-
-enum ve_kind { VE_KIND_VMFAIL = 1, VE_KIND_EXIT, VE_KIND_ENTERS };
-
-struct ve_expect {
-	uint8_t kind;
-	uint32_t code;		/**< VM-instruction error, or the basic exit reason */
-	uint64_t qual;		/**< exit qualification of a VM-entry failure */
-};
-
-#define VE_FAIL_CTL	{ .kind = VE_KIND_VMFAIL, .code = VMXERR_ENTRY_INVALID_CONTROL }
-#define VE_FAIL_HOST	{ .kind = VE_KIND_VMFAIL, .code = VMXERR_ENTRY_INVALID_HOST }
-#define VE_FAIL_GUEST	{ .kind = VE_KIND_EXIT, .code = VMX_EXIT_INVALID_GUEST_STATE, .qual = 0 }
-#define VE_FAIL_GUEST_QUAL(q) { .kind = VE_KIND_EXIT, .code = VMX_EXIT_INVALID_GUEST_STATE, .qual = (q) }
-#define VE_FAIL_MSR(i)	{ .kind = VE_KIND_EXIT, .code = VMX_EXIT_MSR_LOAD_FAIL, .qual = (i) }
-#define VE_ENTERS	{ .kind = VE_KIND_ENTERS }
-
-/** .base of a case whose valid VMCS exits with @reason instead of VMCALL. */
-#define VE_BASE(reason)	(0x10000u | (reason))
+#include "vmx_rules.h"
 
 struct ve_case {
 	/** Makes the valid VMCS from the default one; false after a skip(). NULL: nothing. */
@@ -48,9 +37,15 @@ struct ve_case {
 	void (*brk)(void);
 	uint32_t field;
 	uint64_t clear, set;
-	struct ve_expect want;
+	/** The rule of lib/x86/vmx_rules.h that the change breaks (or, with .legal, keeps). */
+	enum vr_rule_id rule;
+	/** The change stays just inside the rule: the entry must succeed. */
+	bool legal;
 	uint32_t base;		/**< 0: the valid VMCS exits with VMCALL */
 };
+
+/** .base of a case whose valid VMCS exits with @reason instead of VMCALL. */
+#define VE_BASE(reason)	(0x10000u | (reason))
 
 /** Defines a check-table function @fn that runs the case given by the initializers. */
 #define VE_CASE(fn, ...)                                                       \
@@ -79,10 +74,10 @@ bool ve_run_valid(bool (*prepare)(void), uint32_t base);
 /**
  * Each bit of @field that @fixed0_msr (must be 1) or @fixed1_msr (must be 0)
  * pins (IA32_VMX_CR0/CR4_FIXED0/1), set against it in turn: one case named
- * bitN each, expecting @want.  Skips when the MSR pins no bit.
+ * bitN each, breaking @rule.  Skips when the MSR pins no bit.
  */
 void ve_check_fixed_bits(uint32_t field, uint32_t fixed0_msr, uint32_t fixed1_msr,
-			 bool must_be_1, struct ve_expect want);
+			 bool must_be_1, enum vr_rule_id rule);
 
 /** A memory write that the case's end undoes (MSR areas, region headers). */
 void ve_poke64(uint64_t *p, uint64_t v);
@@ -90,6 +85,8 @@ void ve_poke32(uint32_t *p, uint32_t v);
 
 /* Helpers for prepare() functions; each records skip("") when it fails. */
 bool ve_ctls(enum vmx_ctls which, uint32_t set);
+/** ve_ctls(), then @field = @value (the field the control makes VM entry read). */
+bool ve_ctls_field(enum vmx_ctls which, uint32_t set, uint32_t field, uint64_t value);
 /** EPT with an identity map of RAM (the guest keeps its mode and paging). */
 bool ve_ept(void);
 /** EPT plus unrestricted guest, guest still 64-bit. */
