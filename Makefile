@@ -105,22 +105,27 @@ FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wshadow -Iscripts \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-build/host/fuzz-console: scripts/fuzz/fuzz-console.c scripts/console.c scripts/console.h Makefile
+build/host/fuzz-console: scripts/fuzz/fuzz-console.c scripts/fuzz/fuzz.h scripts/console.c scripts/console.h Makefile
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ scripts/fuzz/fuzz-console.c scripts/console.c
 
-build/host/fuzz-plan: scripts/fuzz/fuzz-plan.c scripts/plan.c scripts/plan.h Makefile
+build/host/fuzz-plan: scripts/fuzz/fuzz-plan.c scripts/fuzz/fuzz.h scripts/plan.c scripts/plan.h Makefile
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ scripts/fuzz/fuzz-plan.c scripts/plan.c
+
+build/host/fuzz-errata: scripts/fuzz/fuzz-errata.c scripts/fuzz/fuzz.h scripts/errata.c scripts/errata.h Makefile
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ scripts/fuzz/fuzz-errata.c scripts/errata.c
 
 # New inputs go to build/fuzz-corpus*; the seed corpus in scripts/fuzz/corpus stays untouched.
 # The plan files of x86/run get a shorter run: their grammar is small.
 FUZZ_PLAN_SECONDS ?= 5
-fuzz: build/host/fuzz-console build/host/fuzz-plan
-	@mkdir -p build/fuzz-corpus build/fuzz-corpus-plan
+fuzz: build/host/fuzz-console build/host/fuzz-plan build/host/fuzz-errata
+	@mkdir -p build/fuzz-corpus build/fuzz-corpus-plan build/fuzz-corpus-errata
 	build/host/fuzz-console -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
 		-dict=scripts/fuzz/hvt.dict build/fuzz-corpus scripts/fuzz/corpus
 	build/host/fuzz-plan -max_total_time=$(FUZZ_PLAN_SECONDS) -max_len=4096 build/fuzz-corpus-plan scripts/fuzz/corpus-plan
+	build/host/fuzz-errata -max_total_time=$(FUZZ_PLAN_SECONDS) -max_len=4096 build/fuzz-corpus-errata scripts/fuzz/corpus-errata
 
 # ---------------------------------------------------------------- checks
 

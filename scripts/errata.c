@@ -1,6 +1,7 @@
 /* Expected-failure data (docs/errata.md). */
 #include "errata.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 struct entry {
 	struct hvt_erratum pub;
 	char *storage; /* one allocation holding every string of the entry */
+	struct hvt_observation *obs; /* pub.observed; each one's strings in one allocation */
+	size_t obs_cap;
 };
 
 struct hvt_errata {
@@ -278,6 +281,20 @@ static size_t field(const char **p, const char *end, const char **start)
 	return (size_t)(*p - *start);
 }
 
+/* The rest of [p, end) without blanks at either end; returns its length. */
+static size_t rest_of_line(const char *p, const char *end, const char **start)
+{
+	size_t len;
+
+	while (p < end && blank(*p))
+		p++;
+	*start = p;
+	len = (size_t)(end - p);
+	while (len && blank(p[len - 1]))
+		len--;
+	return len;
+}
+
 /* Parse one non-blank, non-comment line into @e; returns NULL or a static error message. */
 static const char *parse_entry(const char *p, const char *end, struct entry *e, char *what,
 			       size_t whatlen)
@@ -289,12 +306,7 @@ static const char *parse_entry(const char *p, const char *end, struct entry *e, 
 	lhv = field(&p, end, &hv);
 	lver = field(&p, end, &ver);
 	ltc = field(&p, end, &tc);
-	while (p < end && blank(*p))
-		p++;
-	reason = p;
-	lreason = (size_t)(end - p);
-	while (lreason && blank(reason[lreason - 1]))
-		lreason--;
+	lreason = rest_of_line(p, end, &reason);
 
 	total = lhv + lver + ltc + lreason + 4;
 	s = e->storage = malloc(total);
@@ -361,6 +373,78 @@ static const char *parse_entry(const char *p, const char *end, struct entry *e, 
 	return NULL;
 }
 
+/* The keyword that starts an "observed" line; no hypervisor is called so. */
+static const char observed_word[] = "observed";
+
+/*
+ * Parse "observed VERSIONS CHECK: DETAIL" (after its keyword, at @p) into a new observation
+ * of entry @e; returns NULL or an error message.
+ */
+static const char *parse_observed(const char *p, const char *end, struct entry *e, char *what,
+				  size_t whatlen)
+{
+	const char *ver, *chk, *detail;
+	size_t lver, lchk, ldetail;
+	struct hvt_observation *o;
+	char *s;
+
+	if (e->pub.not_run)
+		return "an 'observed' line under a not-run entry (its check never runs)";
+	lver = field(&p, end, &ver);
+	lchk = field(&p, end, &chk);
+	ldetail = rest_of_line(p, end, &detail);
+	if (!lver || !lchk || !ldetail)
+		return "incomplete 'observed' line (expected: observed VERSIONS CHECK: DETAIL)";
+	if (chk[lchk - 1] != ':' || lchk == 1 || memchr(chk, ':', lchk - 1)) {
+		snprintf(what, whatlen, "bad observed CHECK '%.*s' (expected a glob ended by ':')",
+			 (int)(lchk < 60 ? lchk : 60), chk);
+		return what;
+	}
+	if (e->pub.n_observed == e->obs_cap) {
+		size_t cap = e->obs_cap ? e->obs_cap * 2 : 4;
+		struct hvt_observation *v = realloc(e->obs, cap * sizeof(*v));
+
+		if (!v)
+			return "out of memory";
+		e->obs = v;
+		e->obs_cap = cap;
+		e->pub.observed = v;
+	}
+	s = malloc(lver + lchk + ldetail + 3);
+	if (!s)
+		return "out of memory";
+	o = &e->obs[e->pub.n_observed++];
+	memset(o, 0, sizeof(*o));
+	memcpy(s, ver, lver);
+	s[lver] = '\0';
+	o->versions = s;
+	s += lver + 1;
+	memcpy(s, chk, lchk - 1);
+	s[lchk - 1] = '\0';
+	o->check = s;
+	s += lchk;
+	memcpy(s, detail, ldetail);
+	s[ldetail] = '\0';
+	o->detail = s;
+	if (!hvt_versions_valid(o->versions)) {
+		snprintf(what, whatlen, "bad observed VERSIONS '%.60s' (as an entry's VERSIONS)",
+			 o->versions);
+		return what;
+	}
+	return NULL;
+}
+
+/* Whether the line at @p (blanks skipped) is an "observed" line; @p moves past the keyword. */
+static bool observed_line(const char **p, const char *end)
+{
+	size_t n = sizeof(observed_word) - 1;
+
+	if ((size_t)(end - *p) <= n || memcmp(*p, observed_word, n) != 0 || !blank((*p)[n]))
+		return false;
+	*p += n;
+	return true;
+}
+
 struct hvt_errata *hvt_errata_parse(const char *text, size_t len, const char *filename,
 				    char *err, size_t errlen)
 {
@@ -392,7 +476,15 @@ struct hvt_errata *hvt_errata_parse(const char *text, size_t len, const char *fi
 		q = p;
 		while (q < eol && blank(*q))
 			q++;
-		if (q < eol && *q != '#') {
+		if (q < eol && *q != '#' && observed_line(&q, eol)) {
+			msg = e->n ? parse_observed(q, eol, &e->v[e->n - 1], what, sizeof(what))
+				   : "an 'observed' line before any entry";
+			if (msg) {
+				set_error(err, errlen, "%s:%lu: %s", filename, line, msg);
+				goto fail;
+			}
+			e->v[e->n - 1].obs[e->v[e->n - 1].pub.n_observed - 1].line = line;
+		} else if (q < eol && *q != '#') {
 			if (e->n == e->cap) {
 				size_t cap = e->cap ? e->cap * 2 : 16;
 				struct entry *v = realloc(e->v, cap * sizeof(*v));
@@ -473,8 +565,15 @@ void hvt_errata_free(struct hvt_errata *e)
 
 	if (!e)
 		return;
-	for (i = 0; i < e->n; i++)
+	for (i = 0; i < e->n; i++) {
+		size_t j;
+
 		free(e->v[i].storage);
+		/* the strings of an observation start with its versions */
+		for (j = 0; j < e->v[i].pub.n_observed; j++)
+			free((char *)e->v[i].obs[j].versions);
+		free(e->v[i].obs);
+	}
 	free(e->v);
 	free(e);
 }
@@ -548,4 +647,69 @@ const struct hvt_erratum *hvt_errata_lookup(const struct hvt_errata *e,
 			return x;
 	}
 	return NULL;
+}
+
+size_t hvt_detail_normalise(const char *detail, char *out, size_t outlen)
+{
+	static const char addr[] = "<addr>";
+	const char *p = detail, *end;
+	size_t n = 0;
+
+	if (!outlen)
+		return 0;
+	while (blank(*p))
+		p++;
+	end = p + strlen(p);
+	while (end > p && blank(end[-1]))
+		end--;
+	while (p < end && n + 1 < outlen) {
+		const char *digits = p + 2, *q = digits;
+		bool word_start = p == detail || !isalnum((unsigned char)p[-1]);
+
+		if (word_start && end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+			unsigned long long v = 0;
+
+			while (q < end && isxdigit((unsigned char)*q) && q - digits < 16) {
+				v = v * 16 + (unsigned)(isdigit((unsigned char)*q) ? *q - '0'
+								      : (*q | 0x20) - 'a' + 10);
+				q++;
+			}
+			if (q > digits && !(q < end && isalnum((unsigned char)*q)) &&
+			    v >= 0x100000 && v < 0x400000) {
+				size_t k;
+
+				for (k = 0; addr[k] && n + 1 < outlen; k++)
+					out[n++] = addr[k];
+				p = q;
+				continue;
+			}
+		}
+		out[n++] = *p++;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+enum hvt_observed_match hvt_erratum_observed(const struct hvt_erratum *x,
+					     const struct hvt_target *t, const char *check,
+					     const char *normalised,
+					     const struct hvt_observation **recorded)
+{
+	size_t i;
+
+	if (recorded)
+		*recorded = NULL;
+	if (!x->n_observed)
+		return HVT_OBSERVED_NONE;
+	/* The first line that applies decides, so a check's own line can precede a glob's. */
+	for (i = 0; i < x->n_observed; i++) {
+		const struct hvt_observation *o = &x->observed[i];
+
+		if (!hvt_target_matches(o->versions, t) || !hvt_glob_match(o->check, check))
+			continue;
+		if (recorded)
+			*recorded = o;
+		return hvt_glob_match(o->detail, normalised) ? HVT_OBSERVED_MATCH : HVT_OBSERVED_DIFFERS;
+	}
+	return HVT_OBSERVED_UNRECORDED;
 }

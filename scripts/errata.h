@@ -8,6 +8,17 @@
 /** Largest errata file accepted, in bytes. */
 #define HVT_ERRATA_MAX_SIZE (16u << 20)
 
+/**
+ * An "observed" line under an entry: the failure detail a check printed when the deviation
+ * was recorded, normalised (hvt_detail_normalise()), as a glob.
+ */
+struct hvt_observation {
+	const char *versions; /**< VERSIONS field: where this detail was observed ("*", "7.2") */
+	const char *check;    /**< glob for the check name (without the ':' that ends it) */
+	const char *detail;   /**< glob for the normalised detail, never empty */
+	unsigned long line;   /**< line number in its file */
+};
+
 /** One entry of errata.cfg. */
 struct hvt_erratum {
 	const char *hypervisor; /**< qemu-tcg, qemu-kvm or bochs */
@@ -22,6 +33,8 @@ struct hvt_erratum {
 	 * entries as a guest pattern does (hvt_pattern_selects()).
 	 */
 	bool not_run;
+	const struct hvt_observation *observed; /**< its "observed" lines, in file order */
+	size_t n_observed;
 };
 
 /**
@@ -96,6 +109,35 @@ const struct hvt_erratum *hvt_errata_next_not_run(const struct hvt_errata *e,
 const struct hvt_erratum *hvt_errata_lookup(const struct hvt_errata *e,
 					    const struct hvt_target *t, const char *test,
 					    const char *check);
+
+/** Largest normalised detail hvt_detail_normalise() writes, NUL included. */
+#define HVT_DETAIL_MAX 1024
+
+/**
+ * Normalise a FAIL detail so that what differs between builds of a test does not count: a
+ * hexadecimal number 0x100000 to 0x3fffff (an address in the guest image, loaded at 1 MiB,
+ * or in the first pages allocated after it) becomes "<addr>"; blanks at either end go.
+ * @return the length written to @p out (truncated to @p outlen - 1)
+ */
+size_t hvt_detail_normalise(const char *detail, char *out, size_t outlen);
+
+/** What a failing check's detail amounts to against its entry's "observed" lines. */
+enum hvt_observed_match {
+	HVT_OBSERVED_NONE,       /**< the entry records no observation at all: accepted */
+	HVT_OBSERVED_MATCH,      /**< the first applicable line's detail glob matches */
+	HVT_OBSERVED_DIFFERS,    /**< the first applicable line's does not */
+	HVT_OBSERVED_UNRECORDED, /**< the entry has lines, but none for this check and target */
+};
+
+/**
+ * Compare the normalised detail of a failing check with the first "observed" line of entry
+ * @p x that holds for target @p t (its VERSIONS) and names @p check (its check glob).
+ * @param recorded  receives that line (NULL when there is none); may be NULL
+ */
+enum hvt_observed_match hvt_erratum_observed(const struct hvt_erratum *x,
+					     const struct hvt_target *t, const char *check,
+					     const char *normalised,
+					     const struct hvt_observation **recorded);
 
 /** Whether @p hv is a hypervisor the errata may name. */
 bool hvt_hypervisor_known(const char *hv);

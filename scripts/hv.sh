@@ -234,10 +234,11 @@ _hv_probe_paths() {
 	HV_PROBE_IMAGE=${HVT_PROBE_IMAGE:-$HVT_ROOT/build/probe/hvprobe.elf}
 }
 
-# Seconds a probe may take: QEMU boots it in 0.1 s, Bochs in 3 s.
+# Seconds a probe may take: QEMU boots it in 0.1 s, Bochs in 3 s, Xen under
+# QEMU TCG in 2 s (10 s and more on a loaded machine).
 _hv_probe_timeout() {
 	case "${_hv_backends[${1%%@*}]}" in
-	bochs) echo 60 ;;
+	bochs|xen) echo 60 ;;
 	*) echo 20 ;;
 	esac
 }
@@ -376,6 +377,7 @@ _hv_probe_run() {
 	{
 		printf 'key=%s\n' "$key"
 		printf 'status=%s\n' "$([[ -z "$reason" ]] && echo 0 || echo 1)"
+		[[ -n "$reason" && "$rc" == 124 ]] && printf 'transient=%s\n' "$$"
 		printf 'reason=%s\n' "$reason"
 		((${#features[@]})) && printf 'feature=%s\n' "${features[@]}"
 		((${#infos[@]})) && printf 'info=%s\n' "${infos[@]}"
@@ -392,6 +394,9 @@ _hv_probe_load() {
 	while IFS= read -r line; do
 		case "$line" in
 		key=*) [[ "${line#key=}" == "$key" ]] || return 1 ;;
+		# A probe that timed out says nothing lasting (a loaded machine):
+		# only the run that made it believes it.
+		transient=*) [[ "${line#transient=}" == "$$" ]] || return 1 ;;
 		status=*) status=${line#status=} ;;
 		reason=*) reason=${line#reason=} ;;
 		feature=*) features+="${line#feature=}"$'\n' ;;

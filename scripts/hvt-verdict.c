@@ -39,6 +39,8 @@ struct options {
 	const char *junit;
 	const char *checks_path; /* --checks: "STATUS<TAB>NAME" lines */
 	bool exclusions;        /* --exclusions: print the not-run words, read no log */
+	bool errata_check;      /* --errata-check: name the entries that pin no observation */
+	bool observe;           /* --observe: print each covered failure's normalised detail */
 	long exit_code;
 	bool have_exit_code;
 	unsigned long tap;      /* test point number; 0 = human summary */
@@ -50,6 +52,14 @@ struct check {
 	enum outcome o;
 	const char *why; /* the errata reason for O_XFAIL and O_XPASS */
 	bool not_run;    /* no console result: a not-run entry's check, as O_XFAIL */
+	/*
+	 * O_FAIL of a check an entry covers whose detail is not the one the entry recorded:
+	 * the detail with what was recorded beside it (docs/errata.md).
+	 */
+	char *shown;
+	const struct hvt_erratum *entry; /* the entry that covers the check, if any */
+	enum hvt_observed_match match; /* of a covered FAIL: its detail against the entry's */
+	char normalised[HVT_DETAIL_MAX];
 };
 
 /* The result a not-run entry stands for; its detail is "not run: REASON". */
@@ -183,6 +193,8 @@ static void verdict_free(struct verdict *v)
 {
 	size_t i;
 
+	for (i = 0; v->checks && i < v->n; i++)
+		free(v->checks[i].shown);
 	free(v->checks);
 	v->checks = NULL;
 	for (i = 0; v->not_run && i < v->n_not_run; i++)
@@ -241,6 +253,44 @@ static int add_not_run(const struct hvt_console *c, const struct hvt_errata *e,
 	return 0;
 }
 
+/* The detail a report shows for a failing check: with the recorded one when they differ. */
+static const char *shown_detail(const struct check *k)
+{
+	return k->shown ? k->shown : k->r->detail;
+}
+
+/*
+ * A FAIL that entry @x covers is expected only when its normalised detail matches what the
+ * entry recorded for it ("observed" lines); otherwise it is an unexpected failure, shown with
+ * the recorded detail. An entry that records nothing accepts any detail (--errata-check
+ * names it). Returns -1 when out of memory.
+ */
+static int pinned_detail_differs(struct check *k, const struct hvt_erratum *x,
+				 const struct options *o)
+{
+	const struct hvt_observation *rec;
+	enum hvt_observed_match m;
+	size_t len;
+
+	hvt_detail_normalise(k->r->detail, k->normalised, sizeof(k->normalised));
+	m = k->match = hvt_erratum_observed(x, &o->target, k->r->name, k->normalised, &rec);
+	if (m == HVT_OBSERVED_NONE || m == HVT_OBSERVED_MATCH)
+		return 0;
+	k->o = O_FAIL;
+	len = strlen(k->r->detail) + (rec ? strlen(rec->detail) : 0) + 200;
+	k->shown = malloc(len);
+	if (!k->shown)
+		return -1;
+	if (rec)
+		snprintf(k->shown, len, "%s [detail differs from %s:%lu, which recorded: %s]",
+			 k->r->detail, errata_name(o), rec->line, rec->detail);
+	else
+		snprintf(k->shown, len,
+			 "%s [%s:%lu records no observed detail for this check on this hypervisor version]",
+			 k->r->detail, errata_name(o), x->line);
+	return 0;
+}
+
 /* Apply the errata to every check and decide the host verdict (docs/protocol.md). */
 static int judge(const struct hvt_console *c, const struct hvt_errata *e,
 		 const struct options *o, struct verdict *v)
@@ -264,12 +314,17 @@ static int judge(const struct hvt_console *c, const struct hvt_errata *e,
 
 		k->r = hvt_console_result(c, i);
 		x = hvt_errata_lookup(e, &o->target, o->test, k->r->name);
+		k->entry = x;
 		switch (k->r->status) {
 		case HVT_PASS:
 			k->o = x ? O_XPASS : O_PASS;
 			break;
 		case HVT_FAIL:
 			k->o = x ? O_XFAIL : O_FAIL;
+			if (x && pinned_detail_differs(k, x, o) != 0) {
+				verdict_free(v);
+				return -1;
+			}
 			break;
 		case HVT_SKIP:
 			k->o = O_SKIP;
@@ -320,7 +375,7 @@ static int judge(const struct hvt_console *c, const struct hvt_errata *e,
 			add_reason(v, "%s%lu unexpected pass%s", v->count[O_FAIL] ? ", " : "",
 				   v->count[O_XPASS], v->count[O_XPASS] == 1 ? "" : "es");
 		if (first_bad->o == O_FAIL)
-			add_reason(v, "; first: %s: %s", first_bad->r->name, first_bad->r->detail);
+			add_reason(v, "; first: %s: %s", first_bad->r->name, shown_detail(first_bad));
 		else
 			add_reason(v, "; first: %s expected to fail (%s) but passed",
 				   first_bad->r->name, first_bad->why);
@@ -511,7 +566,7 @@ static void write_tap_checks(FILE *f, const struct options *o, const struct verd
 			break;
 		case O_FAIL:
 			fputc('\n', f);
-			put_check_yaml(f, k->r->detail, "fail");
+			put_check_yaml(f, shown_detail(k), "fail");
 			break;
 		case O_ERROR:
 			fputc('\n', f);
@@ -667,7 +722,7 @@ static void write_junit(FILE *f, const struct hvt_console *c, const struct optio
 			continue;
 		case O_FAIL:
 			fputs(">\n      <failure message=\"", f);
-			put_xml(f, k->r->detail);
+			put_xml(f, shown_detail(k));
 			fputs("\"/>\n", f);
 			break;
 		case O_SKIP:
@@ -784,7 +839,7 @@ static void write_human(FILE *f, const struct hvt_console *c, const struct optio
 
 		if (k->o == O_FAIL) {
 			fprintf(f, "  FAIL   %s: ", k->r->name);
-			put_sanitized(f, k->r->detail);
+			put_sanitized(f, shown_detail(k));
 			fputc('\n', f);
 			shown++;
 		} else if (k->o == O_XPASS) {
@@ -803,6 +858,7 @@ static void write_human(FILE *f, const struct hvt_console *c, const struct optio
 static void usage(FILE *f)
 {
 	fputs("usage: hvt-verdict [options] LOGFILE   (LOGFILE '-' reads standard input)\n"
+	      "       hvt-verdict --errata-check --errata FILE\n"
 	      "       hvt-verdict --exclusions --errata FILE --hypervisor H [--hv-version V]\n"
 	      "                   [--hv-module M] [--hv-cpu C] --test T\n"
 	      "  --test NAME          test name (TAP and errata lookup)\n"
@@ -828,7 +884,15 @@ static void usage(FILE *f)
 	      "  --exclusions         print the guest command-line words (-CHECK) of the errata's\n"
 	      "                       not-run entries for H, V, M, C and T, one a line; read no log\n"
 	      "exit status: 0 PASS, 1 FAIL, 77 SKIP, 99 ERROR, 2 usage error\n"
-	      "(with --exclusions: 0, or 2 for a usage error or bad errata)\n", f);
+	      "  --errata-check       name each entry of --errata FILE that records no observed\n"
+	      "                       detail (\"FILE:LINE: ...\"); read no log\n"
+	      "  --observe            instead of a report, print each failure an entry covers:\n"
+	      "                       LINE<TAB>CHECK<TAB>NORMALISED-DETAIL<TAB>MATCH, MATCH one of\n"
+	      "                       match differs unrecorded none (docs/errata.md)\n"
+	      "exit status: 0 PASS, 1 FAIL, 77 SKIP, 99 ERROR, 2 usage error\n"
+	      "(with --exclusions: 0, or 2 for a usage error or bad errata;\n"
+	      " with --errata-check: 0, 1 when an entry records no observation, 2 bad errata;\n"
+	      " with --observe: 0, or 2 for a usage error)\n", f);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -868,7 +932,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_TEST = 256, OPT_IMAGE_TEST, OPT_HV, OPT_VERSION, OPT_MODULE, OPT_CPU, OPT_ERRATA, OPT_NONCE, OPT_EXIT, OPT_TIMEOUT,
 	       OPT_CMDLINE, OPT_DURATION, OPT_TAP, OPT_SUMMARY, OPT_JUNIT, OPT_CHECKS, OPT_TAIL,
-	       OPT_EXCLUSIONS, OPT_HELP };
+	       OPT_EXCLUSIONS, OPT_ERRATA_CHECK, OPT_OBSERVE, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "test", required_argument, NULL, OPT_TEST },
 		{ "image-test", required_argument, NULL, OPT_IMAGE_TEST },
@@ -888,6 +952,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "checks", required_argument, NULL, OPT_CHECKS },
 		{ "tail", required_argument, NULL, OPT_TAIL },
 		{ "exclusions", no_argument, NULL, OPT_EXCLUSIONS },
+		{ "errata-check", no_argument, NULL, OPT_ERRATA_CHECK },
+		{ "observe", no_argument, NULL, OPT_OBSERVE },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -975,6 +1041,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_EXCLUSIONS:
 			o->exclusions = true;
 			break;
+		case OPT_ERRATA_CHECK:
+			o->errata_check = true;
+			break;
+		case OPT_OBSERVE:
+			o->observe = true;
+			break;
 		case OPT_HELP:
 			usage(stdout);
 			exit(0);
@@ -984,6 +1056,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (o->errata_check) {
+		if (optind != argc || !o->errata_path || o->exclusions || o->observe)
+			return usage_error("%s", "--errata-check takes --errata FILE alone");
+		return 0;
+	}
+	if (o->observe && (o->exclusions || o->tap || o->summary || o->junit || o->checks_path))
+		return usage_error("%s", "--observe writes no report (--tap, --summary, --junit, --checks)");
 	if (o->exclusions) {
 		/* The runner asks before the guest boots: there is no log and no report yet. */
 		if (optind != argc)
@@ -1110,6 +1189,45 @@ static void write_exclusions(FILE *f, const struct hvt_errata *e, const struct o
 		fprintf(f, "-%s\n", x->check);
 }
 
+/* Name each entry that records no observed detail; not-run entries never run, so never do. */
+static int check_errata(FILE *f, const struct hvt_errata *e, const struct options *o)
+{
+	size_t i, missing = 0;
+
+	for (i = 0; i < hvt_errata_count(e); i++) {
+		const struct hvt_erratum *x = hvt_errata_entry(e, i);
+
+		if (x->not_run || x->n_observed)
+			continue;
+		fprintf(f, "%s:%lu: %s %s %s:%s records no observed detail (add 'observed' lines: scripts/errata-observe)\n",
+			o->errata_path, x->line, x->hypervisor, x->versions, x->test, x->check);
+		missing++;
+	}
+	return missing ? 1 : 0;
+}
+
+/* For scripts/errata-observe: each failure an entry covers, with its normalised detail. */
+static void write_observations(FILE *f, const struct verdict *v)
+{
+	static const char *const match[] = {
+		[HVT_OBSERVED_NONE] = "none", [HVT_OBSERVED_MATCH] = "match",
+		[HVT_OBSERVED_DIFFERS] = "differs", [HVT_OBSERVED_UNRECORDED] = "unrecorded",
+	};
+	size_t i;
+
+	for (i = 0; i < v->n; i++) {
+		const struct check *k = &v->checks[i];
+		const char *p;
+
+		if (k->not_run || !k->entry || k->r->status != HVT_FAIL)
+			continue;
+		fprintf(f, "%lu\t%s\t", k->entry->line, k->r->name);
+		for (p = k->normalised; *p; p++)
+			fputc(*p == '\t' ? ' ' : *p, f);
+		fprintf(f, "\t%s\n", match[k->match]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -1128,6 +1246,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hvt-verdict: %s\n", err);
 			return EXIT_USAGE;
 		}
+	}
+	if (o.errata_check) {
+		ret = check_errata(stdout, errata, &o);
+		hvt_errata_free(errata);
+		return fflush(stdout) != 0 ? EXIT_USAGE : ret;
 	}
 	if (o.exclusions) {
 		write_exclusions(stdout, errata, &o);
@@ -1155,6 +1278,13 @@ int main(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 
+	if (o.observe) {
+		write_observations(stdout, &v);
+		verdict_free(&v);
+		hvt_console_free(c);
+		hvt_errata_free(errata);
+		return fflush(stdout) != 0 ? EXIT_USAGE : 0;
+	}
 	if (o.tap)
 		write_tap(stdout, c, &o, &v, o.tap);
 	else

@@ -12,15 +12,7 @@
 #include <string.h>
 
 #include "console.h"
-
-#define CHECK(cond)                                                               \
-	do {                                                                      \
-		if (!(cond)) {                                                    \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, \
-				__LINE__, #cond);                                 \
-			abort();                                                  \
-		}                                                                 \
-	} while (0)
+#include "fuzz.h"
 
 /* ------------------------------------------------------------------ reference checker */
 

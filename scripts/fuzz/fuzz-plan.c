@@ -10,15 +10,7 @@
 #include <string.h>
 
 #include "plan.h"
-
-#define CHECK(cond)                                                               \
-	do {                                                                      \
-		if (!(cond)) {                                                    \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, \
-				__LINE__, #cond);                                 \
-			abort();                                                  \
-		}                                                                 \
-	} while (0)
+#include "fuzz.h"
 
 static void round_trip(const uint8_t *data, size_t size, int request)
 {

@@ -815,6 +815,83 @@ static int options_of(struct options *o, const char *const *words)
 	return ret;
 }
 
+/* A covered FAIL is expected only with the detail its entry recorded (docs/errata.md). */
+static void test_pinned_detail(void)
+{
+	static const char cfg[] =
+		"qemu-tcg *  msr:reserved_bits.* TCG drops the bit (SDM 2.2.1)\n"
+		"\tobserved <8.0 reserved_bits.efer.*: wrote 1 at rip <addr>, read *\n"
+		"\tobserved >=8.0 reserved_bits.efer.bit_12: wrote 1, no #GP\n"
+		"qemu-tcg *  msr:other.* unpinned\n"
+		"qemu-tcg *  msr:third.* pinned elsewhere\n"
+		"\tobserved * third.a: x\n";
+	static const char log[] = BEGIN
+		"HVT FAIL 1 reserved_bits.efer.bit_12: wrote 1 at rip 0x10013b, read 0x0\n"
+		"HVT FAIL 2 other.a: anything at all\n"
+		"HVT FAIL 3 third.b: x\n"
+		"HVT END pass=0 fail=3 skip=0 error=0 status=FAIL nonce=42\n";
+	static const char *const check_ok[] = { "hvt-verdict", "--errata-check", "--errata", "e.cfg", NULL };
+	static const char *const check_log[] = { "hvt-verdict", "--errata-check", "--errata", "e.cfg", "x.log", NULL };
+	static const char *const observe_tap[] = { "hvt-verdict", "--observe", "--tap", "1", "x.log", NULL };
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	struct hvt_errata *e = hvt_errata_parse(cfg, strlen(cfg), "errata.cfg", err, sizeof(err));
+	struct hvt_console *c = parse(log);
+	struct options o;
+	struct verdict v;
+	FILE *f;
+	char *tap;
+
+	OK(e != NULL, "pinned errata parse (%s)", err);
+	default_options(&o);
+	judge(c, e, &o, &v);
+	OK(v.checks[0].o == O_XFAIL, "7.2: the recorded detail (address normalised, glob) is expected");
+	OK(v.checks[1].o == O_XFAIL, "an entry without observed lines accepts any detail");
+	OK(v.checks[2].o == O_FAIL && v.status == HVT_FAIL,
+	   "a check the entry's observed lines do not name: unexpected failure");
+	OK(contains(v.reason, "first: third.b: x [errata.cfg:5 records no observed detail for this check"),
+	   "the reason names the entry: %s", v.reason);
+	f = open_memstream(&buf, &len);
+	write_observations(f, &v);
+	fclose(f);
+	OK(buf && strcmp(buf, "1\treserved_bits.efer.bit_12\twrote 1 at rip <addr>, read 0x0\tmatch\n"
+			      "4\tother.a\tanything at all\tnone\n"
+			      "5\tthird.b\tx\tunrecorded\n") == 0,
+	   "--observe lines: entry line, check, normalised detail, match: %s", buf);
+	free(buf);
+	verdict_free(&v);
+
+	o.target.version = "10.0.2";
+	judge(c, e, &o, &v);
+	OK(v.checks[0].o == O_FAIL, "10.0: 7.2's detail is a new, unexpected failure");
+	tap = capture_tap(c, &o, &v);
+	OK(contains(tap, "message: \"wrote 1 at rip 0x10013b, read 0x0 [detail differs from errata.cfg:3, which recorded: wrote 1, no #GP]\""),
+	   "TAP names the new and the recorded detail");
+	free(tap);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	write_human(f, c, &o, &v);
+	fclose(f);
+	OK(contains(buf, "FAIL   reserved_bits.efer.bit_12: wrote 1 at rip 0x10013b, read 0x0 [detail differs from errata.cfg:3"),
+	   "the human summary too");
+	free(buf);
+	verdict_free(&v);
+
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	o.errata_path = "e.cfg";
+	OK(check_errata(f, e, &o) == 1, "--errata-check: 1 when an entry records nothing");
+	fclose(f);
+	OK(buf && strcmp(buf, "e.cfg:4: qemu-tcg * msr:other.* records no observed detail (add 'observed' lines: scripts/errata-observe)\n") == 0,
+	   "--errata-check names it: %s", buf);
+	free(buf);
+	OK(options_of(&o, check_ok) == 0 && o.errata_check, "--errata-check --errata FILE accepted");
+	OK(options_of(&o, check_log) == EXIT_USAGE, "--errata-check with a LOGFILE: usage error");
+	OK(options_of(&o, observe_tap) == EXIT_USAGE, "--observe with --tap: usage error");
+	hvt_console_free(c);
+	hvt_errata_free(e);
+}
+
 /* "Do not run" entries: excluded from the guest, reported as expected failures, never a pass. */
 static void test_not_run(void)
 {
@@ -1226,6 +1303,7 @@ int main(void)
 	test_verdict();
 	test_abnormal_end();
 	test_not_run();
+	test_pinned_detail();
 	test_checks_list();
 	test_image_test();
 	test_not_run_unstarted();
