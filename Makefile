@@ -41,7 +41,10 @@ tests_elf := $(tests_c:.c=.elf)
 # The null guest of the hypervisor availability probe (scripts/probe, docs/runner.md).
 probe_elf := build/probe/hvprobe.elf
 
-all: $(tests_elf) $(probe_elf) host-tools
+# The boot loader of the Bochs disk path (docs/bochs.md): BIOS boot code, a flat binary.
+bochs_loader := build/bochs/loader.bin
+
+all: $(tests_elf) $(probe_elf) $(bochs_loader) host-tools
 
 build/guest/%.o: %.c config.mak Makefile
 	@mkdir -p $(dir $@)
@@ -67,11 +70,23 @@ $(probe_elf): build/guest/scripts/probe/hvprobe.o $(entry_obj) build/guest/libhv
 	$(quiet) LD $@
 	$(Q)$(LD) $(GUEST_LDFLAGS) -o $@ $(entry_obj) $< build/guest/libhvt.a
 
+build/bochs/loader.o: scripts/bochs/loader.S scripts/bochs/bootplan.h config.mak Makefile
+	@mkdir -p $(dir $@)
+	$(quiet) AS $@
+	$(Q)$(CC) -m64 -nostdinc -Iscripts/bochs -c $< -o $@
+
+$(bochs_loader): build/bochs/loader.o
+	$(quiet) LD $@
+	$(Q)$(LD) -nostdlib -static -Ttext=0x7c00 -e _start -z noexecstack -o build/bochs/loader.elf $<
+	$(Q)$(OBJCOPY) -O binary -j .text build/bochs/loader.elf $@
+
 # ---------------------------------------------------------------- host
 
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Iscripts -MMD -MP
-host_bin := build/host/hvt-verdict build/host/hvt-cfg build/host/hvt-job build/host/hvt-run
-host_tests := build/host/test-console build/host/test-cfg build/host/test-errata build/host/test-plan
+host_bin := build/host/hvt-verdict build/host/hvt-cfg build/host/hvt-job build/host/hvt-run \
+	build/host/hvt-bootdisk
+host_tests := build/host/test-console build/host/test-cfg build/host/test-errata build/host/test-plan \
+	build/host/test-bootdisk
 
 host-tools: $(host_bin)
 
@@ -88,6 +103,10 @@ build/host/hvt-job: build/host/hvt-job.o build/host/job.o build/host/logfiles.o
 build/host/hvt-run: build/host/hvt-run.o build/host/job.o build/host/logfiles.o build/host/plan.o
 	$(HOST_CC) -o $@ $^
 build/host/test-plan: build/host/tests/test-plan.o build/host/plan.o
+	$(HOST_CC) -o $@ $^
+build/host/hvt-bootdisk: build/host/hvt-bootdisk.o build/host/bootdisk.o
+	$(HOST_CC) -o $@ $^
+build/host/test-bootdisk: build/host/tests/test-bootdisk.o build/host/bootdisk.o
 	$(HOST_CC) -o $@ $^
 build/host/test-console: build/host/tests/test-console.o build/host/console.o build/host/errata.o
 	$(HOST_CC) -o $@ $^
@@ -141,7 +160,8 @@ check: all $(host_tests) hypervisors
 # tests/NAME: one self-contained executable per unittests.cfg entry (docs/runner.md). The host
 # tools go in statically linked, so that a test needs nothing on the machine but the hypervisor.
 
-standalone_tools := build/host/static/hvt-verdict build/host/static/hvt-cfg build/host/static/hvt-job
+standalone_tools := build/host/static/hvt-verdict build/host/static/hvt-cfg build/host/static/hvt-job \
+	build/host/static/hvt-bootdisk
 
 build/host/static/hvt-verdict: build/host/hvt-verdict.o build/host/console.o build/host/errata.o
 	@mkdir -p $(dir $@)
@@ -152,10 +172,13 @@ build/host/static/hvt-cfg: build/host/hvt-cfg.o build/host/cfg.o
 build/host/static/hvt-job: build/host/hvt-job.o build/host/job.o build/host/logfiles.o
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -static -s -o $@ $^
+build/host/static/hvt-bootdisk: build/host/hvt-bootdisk.o build/host/bootdisk.o
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -static -s -o $@ $^
 
 standalone-tools: $(standalone_tools)
 
-standalone: $(tests_elf) $(probe_elf) host-tools standalone-tools
+standalone: $(tests_elf) $(probe_elf) $(bochs_loader) host-tools standalone-tools
 	@scripts/standalone/mkstandalone
 
 .PHONY: standalone standalone-tools

@@ -763,8 +763,8 @@ _hv_qemu_command() {
 
 # ------------------------------------------------------------ Bochs backend
 
-# The ISO, floppy and configuration are made by scripts/bochs/run-bochs, the
-# command this backend returns (docs/bochs.md).
+# The boot disk (or ISO and floppy) and the configuration are made by
+# scripts/bochs/run-bochs, the command this backend returns (docs/bochs.md).
 # shellcheck source=scripts/bochs/lib.sh
 source "$HVT_ROOT/scripts/bochs/lib.sh"
 
@@ -796,9 +796,14 @@ _hv_bochs_models() {
 	bochs_model "${CPU:-}"
 }
 
+# The probe boots through the tests' path (BOCHS_BOOT): the answer is kept
+# per path, and the disk path's loader and tool count like the BIOS.
 _hv_bochs_key() {
+	local boot
+	boot=$(bochs_boot_path) || boot="invalid:${BOCHS_BOOT:-}"
 	HV_KEY_FILES=("$(bochs_bios_for "$HV_BINARY")" "$(bochs_vgabios_for "$HV_BINARY")")
-	HV_KEY_EXTRA="bochs_cpu=${BOCHS_CPU:-}"
+	[[ "$boot" == disk ]] && HV_KEY_FILES+=("$BOCHS_LOADER" "$BOCHS_BOOTDISK_TOOL")
+	HV_KEY_EXTRA="bochs_cpu=${BOCHS_CPU:-} boot=$boot"
 }
 
 # Bochs exits with status 1 after the guest wrote "Shutdown" to port

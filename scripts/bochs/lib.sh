@@ -48,11 +48,25 @@ bochs_model() {
 	printf '%s\n' "${BOCHS_CPU:-${1:-$BOCHS_DEFAULT_CPU}}"
 }
 
+# The directory above BIN's directory (dirname twice) into REPLY, without
+# running dirname: every run asks, and a fork is dear on a loaded machine.
+bochs_prefix_of() {
+	local d=$1 i
+	for i in 1 2; do
+		case "$d" in
+		*/*) d=${d%/*}; d=${d:-/} ;;
+		*) d=. ;;
+		esac
+	done
+	REPLY=$d
+}
+
 # The BIOS images for the Bochs binary BIN: a provisioned Bochs carries its
 # own beside it (BIN's ../share/bochs, docs/hypervisors.md); else as above.
 bochs_bios_for() {
 	local own
-	own=$(dirname "$(dirname "$1")")/share/bochs/BIOS-bochs-latest
+	bochs_prefix_of "$1"
+	own=$REPLY/share/bochs/BIOS-bochs-latest
 	if [[ -z "${BOCHS_BIOS:-}" && "$1" == */* && -f "$own" ]]; then
 		printf '%s\n' "$own"
 	else
@@ -62,7 +76,8 @@ bochs_bios_for() {
 
 bochs_vgabios_for() {
 	local own
-	own=$(dirname "$(dirname "$1")")/share/bochs/VGABIOS-lgpl-latest
+	bochs_prefix_of "$1"
+	own=$REPLY/share/bochs/VGABIOS-lgpl-latest
 	if [[ -z "${BOCHS_VGABIOS:-}" && "$1" == */* && -f "$own" ]]; then
 		printf '%s\n' "$own"
 	else
@@ -70,17 +85,53 @@ bochs_vgabios_for() {
 	fi
 }
 
-# What is missing to build ISOs and boot Bochs binary BIN, as a sentence; ""
-# if nothing.
+# How a run boots (docs/bochs.md, "How a test boots"): env BOCHS_BOOT,
+#   disk  (the default) the BIOS boots the loader scripts/bochs/loader.S from
+#         a hard disk image that build/host/hvt-bootdisk writes for the run:
+#         the test image, its command line, the loader's plan
+#   iso   the BIOS boots GRUB from the image's cached ISO (build/iso/), the
+#         command line on a floppy
+# Prints the path; fails for another value.
+bochs_boot_path() {
+	case "${BOCHS_BOOT:-disk}" in
+	disk) echo disk ;;
+	iso) echo iso ;;
+	*) return 1 ;;
+	esac
+}
+
+# The disk path's two inputs, both built by `make`.
+BOCHS_BOOTDISK_TOOL=$BOCHS_LIB_ROOT/build/host/hvt-bootdisk
+BOCHS_LOADER=$BOCHS_LIB_ROOT/build/bochs/loader.bin
+
+# What the disk path lacks, as a sentence; "" if nothing.
+bochs_disk_missing() {
+	if [[ ! -x "$BOCHS_BOOTDISK_TOOL" ]]; then
+		echo "the boot disk tool $BOCHS_BOOTDISK_TOOL is missing (run make; or BOCHS_BOOT=iso)"
+	elif [[ ! -f "$BOCHS_LOADER" ]]; then
+		echo "the boot loader $BOCHS_LOADER is missing (run make; or BOCHS_BOOT=iso)"
+	fi
+}
+
+# bochs_missing_tools BIN [PATH]: what is missing to boot Bochs binary BIN
+# through PATH (default: bochs_boot_path), as a sentence; "" if nothing.
 bochs_missing_tools() {
-	local bin=${1:-bochs}
-	local t
-	for t in grub-mkrescue xorriso mformat mcopy sha256sum; do
-		command -v "$t" >/dev/null 2>&1 ||
-			{ echo "'$t' not found (Debian: grub-common, xorriso, mtools)"; return; }
-	done
-	[[ -d "${BOCHS_GRUB_DIR:-/usr/lib/grub/i386-pc}" ]] ||
-		{ echo "GRUB's BIOS modules ${BOCHS_GRUB_DIR:-/usr/lib/grub/i386-pc} are missing (Debian: grub-pc-bin)"; return; }
+	local bin=${1:-bochs} path=${2:-} t
+	if [[ -z "$path" ]] && ! path=$(bochs_boot_path); then
+		echo "BOCHS_BOOT='${BOCHS_BOOT:-}' names no boot path (disk, the default, or iso)"
+		return
+	fi
+	if [[ "$path" == iso ]]; then
+		for t in grub-mkrescue xorriso mformat mcopy sha256sum; do
+			command -v "$t" >/dev/null 2>&1 ||
+				{ echo "'$t' not found (Debian: grub-common, xorriso, mtools)"; return; }
+		done
+		[[ -d "${BOCHS_GRUB_DIR:-/usr/lib/grub/i386-pc}" ]] ||
+			{ echo "GRUB's BIOS modules ${BOCHS_GRUB_DIR:-/usr/lib/grub/i386-pc} are missing (Debian: grub-pc-bin)"; return; }
+	else
+		t=$(bochs_disk_missing)
+		[[ -z "$t" ]] || { echo "$t"; return; }
+	fi
 	[[ -f "$(bochs_bios_for "$bin")" ]] ||
 		{ echo "BIOS image $(bochs_bios_for "$bin") not found (Debian: bochsbios; or set BOCHS_BIOS)"; return; }
 	[[ -f "$(bochs_vgabios_for "$bin")" ]] ||
@@ -195,7 +246,17 @@ bochs_exit_message() {
 	sed -n '/^Bochs is exiting with the following message:/{n;p;q}'
 }
 
-# ------------------------------------------------------------ ISO cache
+# ------------------------------------------------------------ disk path
+
+# bochs_boot_disk FILE IMAGE MIB ARGS: FILE, the flat hard disk image that
+# boots IMAGE with ARGS in MIB MiB of RAM (build/host/hvt-bootdisk). Its
+# messages go to stderr.
+bochs_boot_disk() {
+	"$BOCHS_BOOTDISK_TOOL" --loader "$BOCHS_LOADER" --image "$2" --memory "$3" \
+		--append "$4" --output "$1"
+}
+
+# ------------------------------------------------------------ ISO path: cache and floppy
 
 # The content key of IMAGE's ISO: the layout version and the image's bytes.
 bochs_iso_key() {

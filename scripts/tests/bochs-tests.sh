@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Tests of the Bochs backend: the ISO cache (scripts/bochs/mkiso), the
+# Tests of the Bochs backend: the boot paths (the boot disk of the default
+# disk path, BOCHS_BOOT=iso's ISO cache from scripts/bochs/mkiso), the
 # generated configuration (scripts/bochs/run-bochs), hv.sh's bochs functions,
 # faults with a fake Bochs (scripts/tests/fake-bochs), and real boots under
 # real Bochs when it is installed. They run in a temporary tree that links
@@ -26,6 +27,9 @@ make_tree() {
 	ln -s "$ROOT/scripts" "$TREE/scripts"
 	ln -s "$ROOT/build/host" "$TREE/build/host"
 	ln -s "$ROOT/build/probe" "$TREE/build/probe"
+	ln -s "$ROOT/build/bochs" "$TREE/build/bochs"
+	# Other Bochs versions (scripts/get-hypervisor), for the real boots.
+	[[ -e "$ROOT/build/hv" ]] && ln -s "$ROOT/build/hv" "$TREE/build/hv"
 	ln -s "$ROOT/x86/run" "$TREE/x86/run"
 	for f in "$ROOT"/x86/*.elf; do
 		cp "$f" "$TREE/x86/"
@@ -124,24 +128,44 @@ test_grub_cfg() {
 test_config() {
 	local d=$WORK/cfg rcf
 	mkdir -p "$d"
-	run env BOCHS_CPU= scripts/bochs/run-bochs --bochs "$FAKE" --image x86/boot.elf \
+	run env BOCHS_CPU= BOCHS_BOOT= scripts/bochs/run-bochs --bochs "$FAKE" --image x86/boot.elf \
 		--console "$d/t.log" --append "probe=7 nonce=abc" --memory 256 --cpu ryzen \
 		--params 'port_e9_hack: enabled=1; magic_break: enabled=1'
 	expect_rc 1
 	rcf=$d/t.bochsrc
+	expect_line "$rcf" "^# image: $TREE/x86/boot\\.elf, boot path: disk$"
 	expect_line "$rcf" '^cpu: model=ryzen, count=1, ips=[0-9]+'
 	expect_line "$rcf" '^megs: 256$'
+	expect_line "$rcf" '^romimage: file=.*, options=fastboot$'
 	expect_line "$rcf" "^com1: enabled=1, mode=file, dev=$d/t\\.log$"
 	expect_line "$rcf" '^display_library: term$'
 	expect_line "$rcf" "^log: $d/t\\.emulator\\.log$"
 	expect_line "$rcf" '^port_e9_hack: enabled=1$'
 	expect_line "$rcf" '^magic_break: enabled=1$'
-	expect_line "$rcf" "^ata0-master: type=cdrom, path=$TREE/build/iso/boot-[0-9a-f]{16}\\.iso"
+	expect_line "$rcf" "^ata0-master: type=disk, path=$d/t\\.disk\\.img, mode=flat$"
+	expect_line "$rcf" '^boot: disk$'
+	expect_no_line "$rcf" 'cdrom|floppy'
 	expect_no_line "$rcf" 'rfb|vnc|sdl|x11|ne2k|e1000|pnic|slirp|tuntap'
-	MTOOLS_SKIP_CHECK=1 mtype -i "$d/t.args.img" ::hvt-args.cfg >"$WORK/args" 2>&1
-	expect_line "$WORK/args" "^set hvt_args='probe=7 nonce=abc'$"
+	build/host/hvt-bootdisk --show "$d/t.disk.img" >"$WORK/show" 2>&1
+	expect_line "$WORK/show" '^cmdline probe=7 nonce=abc$'
+	expect_line "$WORK/show" '^load lba=[0-9]+ count=[0-9]+ dest=0x100000$'
 	expect_line "$d/t.log" '^HVT END .*nonce=abc'
-	finish "run-bochs: model, megs, COM1 path, params, no network or display port; args on the floppy"
+	finish "run-bochs (disk): model, megs, fastboot, COM1 path, params, the boot disk, no network or display port"
+
+	run env BOCHS_BOOT=iso scripts/bochs/run-bochs --bochs "$FAKE" --image x86/boot.elf \
+		--console "$d/i.log" --append "probe=7 nonce=iso"
+	expect_rc 1
+	rcf=$d/i.bochsrc
+	expect_line "$rcf" ', boot path: iso$'
+	expect_line "$rcf" "^ata0-master: type=cdrom, path=$TREE/build/iso/boot-[0-9a-f]{16}\\.iso"
+	expect_line "$rcf" "^floppya: 1_44=$d/i\\.args\\.img, status=inserted$"
+	expect_line "$rcf" '^boot: cdrom$'
+	expect_line "$rcf" '^romimage: file=.*, options=fastboot$'
+	MTOOLS_SKIP_CHECK=1 mtype -i "$d/i.args.img" ::hvt-args.cfg >"$WORK/args" 2>&1
+	expect_line "$WORK/args" "^set hvt_args='probe=7 nonce=iso'$"
+	expect_line "$d/i.log" '^HVT END .*nonce=iso'
+	[[ ! -e "$d/i.disk.img" ]] || fail "a boot disk on the ISO path"
+	finish "run-bochs (BOCHS_BOOT=iso): the cached ISO as CD-ROM, the arguments on the floppy"
 
 	run env BOCHS_CPU=corei7_icelake_u scripts/bochs/run-bochs --bochs "$FAKE" \
 		--image x86/boot.elf --console "$d/u.log" --cpu ryzen
@@ -155,11 +179,104 @@ test_config() {
 		--console "$d/w.log" --smp 2
 	expect_rc 2
 	expect_line "$err" 'smp=2 needs a Bochs built with SMP support'
-	run scripts/bochs/run-bochs --bochs "$FAKE" --image x86/boot.elf --console "$d/x.log" \
-		--append "x='1'"
+	run env BOCHS_BOOT=iso scripts/bochs/run-bochs --bochs "$FAKE" --image x86/boot.elf \
+		--console "$d/x.log" --append "x='1'"
 	expect_rc 2
 	expect_line "$err" 'quote'
-	finish "run-bochs: clear errors for smp>1 without SMP support and for unsafe arguments"
+	finish "run-bochs: clear errors for smp>1 without SMP support and for arguments GRUB would alter"
+
+	run scripts/bochs/run-bochs --bochs "$FAKE" --image x86/boot.elf --console "$d/q.log" \
+		--append "x='1' y=\"2\" z=\\3 nonce=q"
+	expect_rc 1
+	build/host/hvt-bootdisk --show "$d/q.disk.img" >"$WORK/show" 2>&1
+	expect_line "$WORK/show" "^cmdline x='1' y=\"2\" z=\\\\3 nonce=q$"
+	finish "run-bochs (disk): quotes and backslashes reach the command line unchanged"
+}
+
+# The disk path's inputs and the boot path setting: a clear reason from
+# run-bochs (exit status 2) and from hv.sh before anything boots.
+test_boot_inputs() {
+	local t=$WORK/bare d=$WORK/inputs
+	mkdir -p "$t/x86" "$t/build" "$d"
+	ln -s "$ROOT/scripts" "$t/scripts"
+	ln -s "$ROOT/build/probe" "$t/build/probe"
+	mkdir -p "$t/build/host"
+	cp "$ROOT/build/host/hvt-bootdisk" "$t/build/host/"
+	cp "$ROOT/x86/boot.elf" "$t/x86/"
+	(cd "$t" && scripts/bochs/run-bochs --bochs "$FAKE" --image x86/boot.elf \
+		--console "$d/a.log") >"$out" 2>"$err"
+	rc=$?
+	expect_rc 2
+	expect_line "$err" "boot loader $t/build/bochs/loader\\.bin is missing \\(run make; or BOCHS_BOOT=iso\\)"
+	(cd "$t" && env BOCHS="$FAKE" bash -c '
+		source scripts/hv.sh; hv_load_config
+		hv_available bochs && exit 1; echo "reason=$HV_REASON"') >"$out" 2>"$err"
+	expect_line "$out" '^reason=the boot loader .*loader\.bin is missing'
+	mkdir -p "$t/build/bochs"
+	cp "$ROOT/build/bochs/loader.bin" "$t/build/bochs/"
+	rm "$t/build/host/hvt-bootdisk"
+	(cd "$t" && scripts/bochs/run-bochs --bochs "$FAKE" --image x86/boot.elf \
+		--console "$d/b.log") >"$out" 2>"$err"
+	rc=$?
+	expect_rc 2
+	expect_line "$err" "boot disk tool $t/build/host/hvt-bootdisk is missing"
+	(cd "$t" && env BOCHS_BOOT=iso scripts/bochs/run-bochs --bochs "$FAKE" \
+		--image x86/boot.elf --console "$d/c.log") >"$out" 2>"$err"
+	rc=$?
+	expect_rc 1
+	expect_line "$d/c.log" '^HVT END .*status=PASS'
+	finish "disk path: a missing loader or tool is named (run make, or BOCHS_BOOT=iso, which still boots)"
+
+	run env BOCHS_BOOT=floppy scripts/bochs/run-bochs --bochs "$FAKE" --image x86/boot.elf \
+		--console "$d/e.log"
+	expect_rc 2
+	expect_line "$err" "BOCHS_BOOT='floppy' names no boot path \\(disk, the default, or iso\\)"
+	run env BOCHS="$FAKE" BOCHS_BOOT=floppy bash -c '
+		source scripts/hv.sh; hv_load_config
+		hv_available bochs && exit 1; echo "reason=$HV_REASON"'
+	expect_line "$out" "^reason=BOCHS_BOOT='floppy' names no boot path"
+	run env BOCHS="$FAKE" BOCHS_BOOT=iso BOCHS_GRUB_DIR=/nonexistent bash -c '
+		source scripts/hv.sh; hv_load_config
+		hv_available bochs && exit 1; echo "reason=$HV_REASON"'
+	expect_line "$out" "^reason=GRUB's BIOS modules /nonexistent are missing"
+	run env BOCHS="$FAKE" BOCHS_BOOT=disk BOCHS_GRUB_DIR=/nonexistent bash -c '
+		source scripts/hv.sh; hv_load_config
+		hv_available bochs || { echo "reason=$HV_REASON"; exit 1; }'
+	expect_rc 0
+	finish "BOCHS_BOOT: an unknown path is an error; GRUB is needed by the ISO path only"
+
+	printf 'not an image' >"$TREE/x86/junk.elf"
+	run scripts/bochs/run-bochs --bochs "$FAKE" --image x86/junk.elf --console "$d/j.log"
+	expect_rc 2
+	expect_line "$err" '^hvt-bootdisk: x86/junk\.elf: not an ELF file$'
+	expect_line "$err" 'cannot write the boot disk of x86/junk\.elf'
+	run scripts/bochs/run-bochs --bochs "$FAKE" --image x86/boot.elf --console "$d/m.log" \
+		--memory 1
+	expect_rc 2
+	expect_line "$err" 'does not fit below 0x100000 \(the RAM\)'
+	rm -f "$TREE/x86/junk.elf"
+	finish "disk path: an image the loader cannot boot is refused with hvt-bootdisk's reason"
+}
+
+# The availability probe boots through the path the tests use: a machine
+# that boots from one medium only is available on that path alone.
+test_probe_path() {
+	local boot only
+	for only in disk cdrom; do
+		for boot in disk iso; do
+			forget_probes
+			run env BOCHS="$FAKE" BOCHS_BOOT=$boot FAKE_ONLY_BOOT=$only bash -c '
+				source scripts/hv.sh; hv_load_config
+				if hv_available bochs; then echo available; else echo "reason=$HV_REASON"; fi'
+			if [[ "$only/$boot" == disk/disk || "$only/$boot" == cdrom/iso ]]; then
+				expect_line "$out" '^available$'
+			else
+				expect_line "$out" "^reason=.*boots from $only only \\(fake\\)"
+			fi
+		done
+	done
+	forget_probes
+	finish "the probe boots through BOCHS_BOOT's path, with an answer kept per path"
 }
 
 # ------------------------------------------------------------ debugger per version
@@ -372,23 +489,64 @@ test_crash() {
 
 # ------------------------------------------------------------ real Bochs
 
+# real_versions: the real Bochs hypervisors here (bochs, and bochs@3.0 once provisioned).
+real_versions() {
+	local v
+	for v in bochs bochs@3.0; do
+		(cd "$TREE" && source scripts/hv.sh && hv_load_config && hv_available "$v") && echo "$v"
+	done
+}
+
 test_real() {
+	local h boot d=$WORK/real rcf bin args=() hvs
 	if ((!real_bochs)); then
-		skip_test "real Bochs: arguments reach the guest" "bochs unavailable"
-		skip_test "real Bochs: a bogus selector is an ERROR" "bochs unavailable"
+		skip_test "real Bochs: arguments reach the guest on both boot paths" "bochs unavailable"
+		skip_test "real Bochs: a bogus selector is an ERROR on both boot paths" "bochs unavailable"
+		skip_test "real Bochs: a loader failure is on the console and ends the run" "bochs unavailable"
 		return
 	fi
-	run env HV=bochs x86/run x86/selftest.elf probe=0x5eed cmdline
-	expect_rc 0
-	expect_line "$out" '^HVT PASS [0-9]+ cmdline\.probe'
-	expect_line "$out" '^PASS +selftest'
-	finish "real Bochs: 'probe=0x5eed cmdline' reaches the guest, PASS"
+	mkdir -p "$d"
+	hvs=$(real_versions)
+	for h in $hvs; do
+		for boot in disk iso; do
+			run env HV="$h" BOCHS_BOOT=$boot x86/run x86/selftest.elf probe=0x5eed cmdline
+			expect_rc 0
+			expect_line "$out" '^HVT PASS [0-9]+ cmdline\.probe'
+			expect_line "$out" '^PASS +selftest'
+			expect_line "$TREE/logs/latest/selftest.$h.bochsrc" "boot path: $boot\$"
+		done
+	done
+	finish "real Bochs (${hvs//$'\n'/, }): 'probe=0x5eed cmdline' reaches the guest, PASS, on both boot paths"
 
-	run env HV=bochs x86/run x86/selftest.elf no_such_check
-	expect_rc 99
-	expect_line "$out" "^HVT ERROR 1 -: no check of test selftest matches 'no_such_check'"
-	expect_line "$out" '^ERROR +selftest'
-	finish "real Bochs: a bogus selector is an ERROR"
+	for h in $hvs; do
+		for boot in disk iso; do
+			run env HV="$h" BOCHS_BOOT=$boot x86/run x86/selftest.elf no_such_check
+			expect_rc 99
+			expect_line "$out" "^HVT ERROR 1 -: no check of test selftest matches 'no_such_check'"
+			expect_line "$out" '^ERROR +selftest'
+		done
+	done
+	finish "real Bochs: a bogus selector is an ERROR on both boot paths"
+
+	# The run's configuration boots its disk again; with the plan (LBA 3,
+	# scripts/bochs/bootplan.h) spoiled, the loader must say so on COM1
+	# and end Bochs at once.
+	run env HV=bochs x86/run x86/boot.elf
+	expect_rc 0
+	rcf=$TREE/logs/latest/boot.bochs.bochsrc
+	printf 'X' | dd of="$TREE/logs/latest/boot.bochs.disk.img" bs=1 \
+		seek=$((3 * 512)) conv=notrunc 2>/dev/null
+	bin=$(cd "$TREE" && bash -c 'source scripts/hv.sh; hv_load_config; _hv_binary bochs && echo "$HV_BINARY"')
+	mapfile -t args < <(cd "$TREE" &&
+		bash -c 'source scripts/bochs/lib.sh; bochs_run_args "$1" "$2"' _ "$bin" "$d/rc")
+	SECONDS=0
+	(cd "$TREE" && timeout 30 "$bin" -q -f "$rcf" "${args[@]}" </dev/null >"$out" 2>"$err")
+	rc=$?
+	expect_rc 1
+	((SECONDS < 20)) || fail "took $SECONDS s"
+	expect_line "$TREE/logs/latest/boot.bochs.log" '^hvt-loader: no plan of this loader.s version on the disk'
+	expect_no_line "$TREE/logs/latest/boot.bochs.log" 'HVT BEGIN'
+	finish "real Bochs: a loader failure is on the console and ends the run through the shutdown port"
 }
 
 make_tree
@@ -397,6 +555,8 @@ test_iso_cache
 test_iso_concurrent
 test_grub_cfg
 test_config
+test_boot_inputs
+test_probe_path
 test_debugger_versions
 test_hv_functions
 test_hang

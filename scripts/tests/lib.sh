@@ -61,21 +61,24 @@ expect_last_line() {
 }
 
 # A tree like the repository: links to the real scripts and host tools, and
-# one fake image per fake-qemu mode.
+# one image per fake-qemu mode: a copy of x86/boot.elf, as the fakes go by
+# the name, and Bochs' disk path checks that an image is one.
 make_tree() {
 	local m
 	mkdir -p "$TREE/x86" "$TREE/build" || exit 2
 	ln -s "$ROOT/run_tests.sh" "$TREE/run_tests.sh"
 	ln -s "$ROOT/scripts" "$TREE/scripts"
 	ln -s "$ROOT/build/host" "$TREE/build/host"
+	# The Bochs disk path's loader, for the fake Bochs.
+	ln -s "$ROOT/build/bochs" "$TREE/build/bochs"
 	ln -s "$ROOT/x86/run" "$TREE/x86/run"
 	for m in pass fail skip error xfail slow hang silent reset garbage forged \
 		nonce crash noboot resetloop flood xmlchars fixed8 endcrash endhang rant stubborn; do
-		echo "not really an ELF image" >"$TREE/x86/$m.elf"
+		cp "$ROOT/x86/boot.elf" "$TREE/x86/$m.elf" || exit 2
 	done
 	# The availability probe's null guest: the fakes know it by name.
 	mkdir -p "$TREE/build/probe"
-	echo "not really an ELF image" >"$TREE/build/probe/hvprobe.elf"
+	cp "$ROOT/x86/boot.elf" "$TREE/build/probe/hvprobe.elf" || exit 2
 	: >"$TREE/errata.cfg"
 }
 
