@@ -241,7 +241,9 @@ bool plan_parse(const char *text, size_t len, struct plan *p, bool request, char
 
 			errno = 0;
 			v = strtoull(value, &end, key[0] == 'k' ? 16 : 10);
-			bool bad = errno || end == value || *end || (key[0] == 's' && v > 86400);
+			/* A key is never 0 (plan_key), so that 0 can mean "none". */
+			bool bad = errno || end == value || *end || (key[0] == 's' && v > 86400) ||
+				   (key[0] == 'k' && v == 0);
 			free(value);
 			if (bad)
 				FAIL("line %zu: bad %s", lineno, key);

@@ -89,6 +89,7 @@ static void test_rejected(void)
 	expect_bad("twice", PLAN_MAGIC "\nroot /x\nroot /y\n", true, "twice");
 	expect_bad("seconds not a number", PLAN_MAGIC "\nseconds 6x\n", true, "bad seconds");
 	expect_bad("seconds too large", PLAN_MAGIC "\nseconds 999999\n", true, "bad seconds");
+	expect_bad("key 0", PLAN_MAGIC "\nkey 00\n", false, "bad key");
 	expect_bad("check without a path", PLAN_MAGIC "\ncheck file\n", true, "bad check");
 	expect_bad("request check with a value", PLAN_MAGIC "\ncheck file\t/x\tv\n", true, "bad check");
 	expect_bad("plan check without a value", PLAN_MAGIC "\ncheck file\t/x\n", false, "bad check");
