@@ -1050,31 +1050,11 @@ hvt_seconds() {
 }
 
 # Create a fresh per-run log directory under logs/ and print its path
-# (relative to HVT_ROOT). The name holds the time and the PID, so that
-# concurrent runs in one tree never share a directory; logs/latest points
-# at the newest.
+# (relative to HVT_ROOT), as x86/run's plans do (scripts/logfiles.c). The
+# name holds the time and a PID, made with mkdir(2), so that concurrent runs
+# in one tree never share a directory; logs/latest points at the newest.
 hvt_new_run_dir() {
-	local base dir n=0
-	printf -v base 'logs/run-%(%Y%m%d-%H%M%S)T-%s' -1 "$$"
-	dir=$base
-	while { [[ ! -d "$HVT_ROOT/logs" ]] && ! mkdir -p "$HVT_ROOT/logs"; } ||
-		! mkdir "$HVT_ROOT/$dir" 2>/dev/null; do
-		n=$((n + 1))
-		((n < 100)) || { echo "cannot create a log directory under logs/" >&2; return 1; }
-		dir="$base.$n"
-	done
-	hvt_symlink "${dir#logs/}" "$HVT_ROOT/logs/latest"
-	echo "$dir"
-}
-
-# Point LINK at TARGET atomically (rename over the old link), so that
-# concurrent runs never see a missing or half-made link. The temporary link
-# is made with -T: symlink(2) never follows or reuses what is already there
-# (a planted directory would otherwise receive the link).
-hvt_symlink() {
-	local target=$1 link=$2 tmp
-	tmp="$link.tmp.$$.$SRANDOM"
-	ln -sT "$target" "$tmp" && mv -Tf "$tmp" "$link"
+	"$HVT_ROOT/build/host/hvt-job" --new-run-dir "$HVT_ROOT"
 }
 
 # hvt_mktemp_beside DEST: create an empty temporary file in DEST's directory

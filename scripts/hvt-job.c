@@ -19,6 +19,11 @@
  * and CPU time of COMMAND (and what it waited for) into FILE when it ends:
  * "maxrss_kib=N user_s=S sys_s=S" (make bench).
  *
+ *   hvt-job --new-run-dir ROOT
+ *
+ * makes a fresh ROOT/logs/run-* directory, points ROOT/logs/latest at it and
+ * prints its name ("logs/run-..."): the one way the runners name a run.
+ *
  * Exit status: COMMAND's, 128+N when a signal N ended it, 124 when it timed
  * out, 125 for a usage error, 126/127 when COMMAND could not be run.
  *
@@ -44,6 +49,7 @@ static void usage(FILE *f)
 {
 	fputs("Usage: hvt-job [--follow FILE] [--output FILE] [--link LINK TARGET]... [--rusage FILE]\n"
 	      "               SECONDS COMMAND [ARG]...\n"
+	      "       hvt-job --new-run-dir ROOT\n"
 	      "\n"
 	      "Run COMMAND in a session of its own; SIGTERM after SECONDS (0: no limit),\n"
 	      "SIGKILL 5 s later. --follow copies FILE to stdout as it grows; --link\n"
@@ -78,6 +84,13 @@ int main(int argc, char **argv)
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "--new-run-dir")) {
+		char dir[4096];
+
+		if (!log_new_run_dir(argv[2], dir, sizeof(dir)))
+			return 1;
+		return puts(dir) < 0 || fflush(stdout) ? 1 : 0;
 	}
 	for (;;) {
 		if (argi + 1 < argc && !strcmp(argv[argi], "--follow")) {
