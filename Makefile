@@ -138,13 +138,19 @@ build/host/fuzz-errata: scripts/fuzz/fuzz-errata.c scripts/fuzz/fuzz.h scripts/e
 
 # New inputs go to build/fuzz-corpus*; the seed corpus in scripts/fuzz/corpus stays untouched.
 # The plan files of x86/run get a shorter run: their grammar is small.
+# A failing input is written to build/fuzz-artifacts/ (the run prints its path and "Seed: N";
+# FUZZ_SEED=N repeats a run's mutations).
 FUZZ_PLAN_SECONDS ?= 5
+FUZZ_SEED ?= 0
+FUZZ_FLAGS = -seed=$(FUZZ_SEED) -artifact_prefix=build/fuzz-artifacts/
 fuzz: build/host/fuzz-console build/host/fuzz-plan build/host/fuzz-errata
-	@mkdir -p build/fuzz-corpus build/fuzz-corpus-plan build/fuzz-corpus-errata
-	build/host/fuzz-console -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+	@mkdir -p build/fuzz-corpus build/fuzz-corpus-plan build/fuzz-corpus-errata build/fuzz-artifacts
+	build/host/fuzz-console $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
 		-dict=scripts/fuzz/hvt.dict build/fuzz-corpus scripts/fuzz/corpus
-	build/host/fuzz-plan -max_total_time=$(FUZZ_PLAN_SECONDS) -max_len=4096 build/fuzz-corpus-plan scripts/fuzz/corpus-plan
-	build/host/fuzz-errata -max_total_time=$(FUZZ_PLAN_SECONDS) -max_len=4096 build/fuzz-corpus-errata scripts/fuzz/corpus-errata
+	build/host/fuzz-plan $(FUZZ_FLAGS) -max_total_time=$(FUZZ_PLAN_SECONDS) -max_len=4096 \
+		build/fuzz-corpus-plan scripts/fuzz/corpus-plan
+	build/host/fuzz-errata $(FUZZ_FLAGS) -max_total_time=$(FUZZ_PLAN_SECONDS) -max_len=4096 \
+		build/fuzz-corpus-errata scripts/fuzz/corpus-errata
 
 # ---------------------------------------------------------------- checks
 

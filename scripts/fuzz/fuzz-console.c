@@ -68,19 +68,32 @@ static int ref_status(const char *s)
 	return -1;
 }
 
-/* A result line; returns its status or -1. */
+/*
+ * A result line; returns its status or -1. The word after SEQ is the name (PASS) or the name
+ * and a final ':' (the others); a name may hold ':' but not end with one.
+ */
 static int ref_result(const char *line, unsigned long expect_seq)
 {
-	char kw[6], seq[21], name[202];
+	char kw[6], seq[21], word[203];
 	int pos = -1, st;
+	size_t len, name_len;
 
-	sscanf(line, "HVT" SP "%5[A-Z]" SP "%20[0-9]" SP "%201[!-9;-~]%n", kw, seq, name, &pos);
-	if (pos < 0 || (st = ref_status(kw)) < 0 || !canonical(seq) || count_of(seq) != expect_seq ||
-	    strlen(name) > 200)
+	sscanf(line, "HVT" SP "%5[A-Z]" SP "%20[0-9]" SP "%202[!-~]%n", kw, seq, word, &pos);
+	if (pos < 0 || (st = ref_status(kw)) < 0 || !canonical(seq) || count_of(seq) != expect_seq)
 		return -1;
-	if (st == HVT_PASS)
-		return line[pos] == '\0' ? st : -1;
-	return strncmp(line + pos, ": ", 2) == 0 ? st : -1;
+	len = strlen(word);
+	if (st == HVT_PASS) {
+		name_len = len;
+		if (line[pos] != '\0')
+			return -1;
+	} else {
+		name_len = len - 1;
+		if (word[len - 1] != ':' || line[pos] != ' ')
+			return -1;
+	}
+	if (name_len < 1 || name_len > 200 || word[name_len - 1] == ':')
+		return -1;
+	return st;
 }
 
 static bool ref_end(const char *line, const char *nonce, struct ref *r)
