@@ -3,7 +3,7 @@
  *  - EVENTINJ delivers an exception, NMI, interrupt or software interrupt
  *    through L2's own IDT on VMRUN, pushing an error code exactly when EV is
  *    set (15.20); an event whose delivery faults into an intercepted exception
- *    leaves itself in EXITINTINFO (15.7.2);
+ *    leaves itself in EXITINTINFO (15.7.2), whether injected or raised by L2;
  *  - physical INTR and NMI intercepts, GIF (15.17, 15.21.1);
  *  - virtual interrupts: V_IRQ, V_INTR_PRIO against V_TPR, V_IGN_TPR,
  *    V_INTR_MASKING, the VINTR intercept, vGIF (15.21.4-15.21.5, 15.33);
@@ -312,6 +312,104 @@ static void check_exitintinfo(void)
 				  "EXITINTINFO %#lx after a delivered event and VMMCALL: expected V = 0",
 				  vmcb->control.exit_int_info);
 	}
+}
+
+/*
+ * APM Vol. 2 15.7.2: EXITINTINFO records any event whose delivery an
+ * intercepted exception interrupts, also one that L2 raised itself, not only
+ * an injected one.  L2 executes INT 41h, divides by zero (#DE) or loads DS
+ * with a selector into its null LDT (#GP(1234h): an original event with an
+ * error code), while the event's gate is not present (#NP(vector * 8 + IDT +
+ * EXT), #NP intercepted) or lies beyond the IDT limit (#GP with that error
+ * code, #GP intercepted; the whole 16-byte gate must lie within it, APM Vol. 2
+ * 8.4.1, 8.9.1).  EXT is set for the hardware exceptions, clear for INTn.  The
+ * positive run first: the same code with the gate present is delivered
+ * through L2's IDT and leaves EXITINTINFO invalid.  Bits 30:12 are reserved
+ * and not compared.
+ */
+SVM_L2_CODE(l2_ev_int41, ".globl l2_ev_int41_at\n l2_ev_int41_at: int $0x41");
+SVM_L2_CODE(l2_ev_div0, "xor %ecx, %ecx\n xor %edx, %edx\n"
+	    ".globl l2_ev_div0_at\n l2_ev_div0_at: div %ecx");
+SVM_L2_CODE(l2_ev_ldt_ds, "mov $0x1234, %ecx\n"
+	    ".globl l2_ev_ldt_ds_at\n l2_ev_ldt_ds_at: mov %cx, %ds");
+extern char l2_ev_int41_at[], l2_ev_div0_at[], l2_ev_ldt_ds_at[];
+
+#define LDT_SELECTOR	0x1234	/* TI = 1: LDTR is null, so #GP(selector) (APM Vol. 2 4.5.3) */
+
+struct l2_raised_case {
+	const char *name;
+	void *code, *at;
+	unsigned vector;
+	uint64_t event;		/* the EXITINTINFO the original event makes */
+	bool ext;		/* EXT in the second fault's error code */
+	bool short_idt;		/* gate beyond the IDT limit (#GP) instead of not present (#NP) */
+};
+
+static void run_l2_raised(const struct l2_raised_case *c)
+{
+	unsigned second = c->short_idt ? X86_VEC_GP : X86_VEC_NP;
+	uint32_t want_ec = c->vector * 8 + 2 + c->ext;
+	struct vmcb *vmcb;
+	uint64_t code;
+
+	report_prefix_push("%s", c->name);
+	/* Positive: the gate is there, the event arrives, nothing is left in EXITINTINFO. */
+	vmcb = prepare(c->code);
+	vmcb->control.intercept_exceptions = BIT(second);
+	code = run();
+	if (!check_msg(code == SVM_EXIT_VMMCALL && l2_event.count == 1 &&
+		       l2_event.vector == c->vector && !(vmcb->control.exit_int_info & SVM_EVTINJ_VALID),
+		       "delivered", "exit %s, %lu deliveries through gate %lu, EXITINTINFO %#lx: "
+		       "expected one delivery through gate %u", exit_str(code), l2_event.count,
+		       l2_event.vector, vmcb->control.exit_int_info, c->vector))
+		goto out;
+
+	vmcb = prepare(c->code);
+	vmcb->control.intercept_exceptions = BIT(second);
+	/* Gate 0 cannot lie wholly beyond a limit: half of it does with limit 7. */
+	if (c->short_idt)
+		vmcb->save.idtr.limit = c->vector ? c->vector * 16 - 1 : 7;
+	else
+		l2_idt_set_present(l2_idt, c->vector, false);
+	code = run();
+	l2_idt_set_present(l2_idt, c->vector, true);
+	if (!check_msg(code == SVM_EXIT_EXCP(second) && vmcb->save.rip == (uint64_t)c->at, "exit",
+		       "exit %s at RIP %#lx: expected the %s intercept (%#x) at %p", exit_str(code),
+		       vmcb->save.rip, second == X86_VEC_GP ? "#GP" : "#NP", SVM_EXIT_EXCP(second),
+		       c->at))
+		goto out;
+	check_msg(vmcb->control.exit_info1 == want_ec, "error_code",
+		  "EXITINFO1 %#lx, expected error code %#x (vector %#x, IDT%s)",
+		  vmcb->control.exit_info1, want_ec, c->vector, c->ext ? ", EXT" : "");
+	check_msg((vmcb->control.exit_int_info & ~0x7ffff000ull) == c->event, "exitintinfo",
+		  "EXITINTINFO %#lx, expected %#lx (V, type %lu, vector %#x, %s)",
+		  vmcb->control.exit_int_info, c->event,
+		  (c->event >> SVM_EVTINJ_TYPE_SHIFT) & 7, c->vector,
+		  c->event & SVM_EVTINJ_ERROR_VALID ? "EV and the error code in bits 63:32" : "EV clear");
+out:
+	report_prefix_pop();
+}
+
+static void check_exitintinfo_l2(void)
+{
+	static const struct l2_raised_case cases[] = {
+		{ "soft_int_np", l2_ev_int41, l2_ev_int41_at, 0x41,
+		  EVTINJ(SVM_EVTINJ_TYPE_SOFT, 0x41), false, false },
+		{ "exc_de_np", l2_ev_div0, l2_ev_div0_at, X86_VEC_DE,
+		  EVTINJ(SVM_EVTINJ_TYPE_EXCEPTION, X86_VEC_DE), true, false },
+		{ "exc_gp_np", l2_ev_ldt_ds, l2_ev_ldt_ds_at, X86_VEC_GP,
+		  EVTINJ(SVM_EVTINJ_TYPE_EXCEPTION, X86_VEC_GP) | SVM_EVTINJ_ERROR_VALID |
+		  ((uint64_t)LDT_SELECTOR << SVM_EVTINJ_ERROR_SHIFT), true, false },
+		{ "soft_int_idt_limit", l2_ev_int41, l2_ev_int41_at, 0x41,
+		  EVTINJ(SVM_EVTINJ_TYPE_SOFT, 0x41), false, true },
+		{ "exc_de_idt_limit", l2_ev_div0, l2_ev_div0_at, X86_VEC_DE,
+		  EVTINJ(SVM_EVTINJ_TYPE_EXCEPTION, X86_VEC_DE), true, true },
+	};
+
+	if (!svm_require())
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		run_l2_raised(&cases[i]);
 }
 
 /* ---------------------------------------------------------------- physical interrupts */
@@ -725,6 +823,7 @@ static const struct check_entry checks[] = {
 	{ "intr", check_intr },
 	{ "soft", check_soft },
 	{ "exitintinfo", check_exitintinfo },
+	{ "exitintinfo_l2", check_exitintinfo_l2 },
 	{ "intr_intercept", check_intr_intercept },
 	{ "intr_host_if", check_intr_masked_by_host_if },
 	{ "nmi_intercept", check_nmi_intercept },

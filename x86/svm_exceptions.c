@@ -15,6 +15,12 @@
  * #AC needs CPL 3 (APM Vol. 2 8.2.18): excp.ac runs L2 in user mode
  * (svm_vcpu_set_user_mode()).
  *
+ * smep.* and smap.* run a CPL-0 L2 against a user page (U = 1 at every level)
+ * with CR4.SMEP or CR4.SMAP (APM Vol. 2 5.6.4, 5.6.5): a fetch from it, or a
+ * data access with RFLAGS.AC = 0, raises #PF with P (and I/D for the fetch,
+ * W for a write) and U clear; with AC = 1 (STAC) the data access completes.
+ * Each first runs the same access without the CR4 bit, which must complete.
+ *
  * Not tested: #OF and #BR (INTO and BOUND are invalid in 64-bit mode), #TS
  * (needs a task switch), #MC, #NMI, #VE/#CP/#VC.
  */
@@ -23,6 +29,7 @@
 #include "msr.h"
 #include "pagetable.h"
 #include "processor.h"
+#include "smep_smap.h"
 #include "svm.h"
 #include "test.h"
 
@@ -77,7 +84,7 @@ struct excp_case {
 
 static struct svm_vcpu *vcpu;
 static uint8_t *scratch, *read_only;
-static uint64_t unmapped;
+static uint64_t unmapped, user_gva;
 
 static void setup(void)
 {
@@ -89,12 +96,17 @@ static void setup(void)
 		return;
 	scratch = alloc_page();
 	read_only = alloc_page();
-	/* A linear address that the test's own tables leave unmapped. */
+	/*
+	 * Two 512 GiB regions that the test's own tables leave unmapped: one
+	 * stays so (the #PF cases), one gets the user page (smep.*, smap.*).
+	 */
 	pt = paging_current();
-	for (uint64_t a = 1ull << 39; a < 1ull << 46; a += 1ull << 39)
+	for (uint64_t a = 1ull << 39; a < 1ull << 46 && !user_gva; a += 1ull << 39)
 		if (!pt_find(pt, a, &level)) {
-			unmapped = a + 0x123000;
-			break;
+			if (!unmapped)
+				unmapped = a + 0x123000;
+			else
+				user_gva = a;
 		}
 }
 
@@ -235,6 +247,83 @@ static void run_case(const struct excp_case *c)
 	cleanup(c);
 }
 
+/* ---------------------------------------------------------------- SMEP and SMAP */
+
+#define WRITE_MARK	0x1234567887654321ull	/* RCX: what the write stores */
+
+L2_AT(l2_user_fetch, "", "jmp *%rax", "");
+L2_AT(l2_stac_read, "stac", "mov (%rax), %rcx", "");
+
+static uint8_t *user_page;
+
+/* One access by the CPL-0 L2 to the user page, with #PF intercepted and @cr4 added. */
+static uint64_t run_user_access(const struct user_case *c, uint64_t cr4, uint64_t *addr,
+				uint64_t *at)
+{
+	static char *const code[] = { l2_user_fetch, l2_pf_read, l2_pf_write, l2_stac_read };
+	static char *const insn[] = { NULL, l2_pf_read_at, l2_pf_write_at, l2_stac_read_at };
+	struct vmcb *vmcb = vcpu->vmcb;
+
+	*addr = user_gva + (c->access == USER_FETCH ? USER_CODE_OFF : USER_DATA_OFF);
+	*at = c->access == USER_FETCH ? *addr : (uint64_t)insn[c->access];
+	*(uint64_t *)(user_page + USER_DATA_OFF) = USER_VALUE;
+	svm_vcpu_reset(vcpu, code[c->access]);
+	svm_isolate_exceptions(vcpu);
+	svm_intercept_exception(vcpu, X86_VEC_PF, true);
+	vmcb->control.tlb_control = 1;
+	vmcb->save.cr4 = (vmcb->save.cr4 & ~(X86_CR4_SMEP | X86_CR4_SMAP)) | cr4;
+	vmcb->save.rax = *addr;
+	vcpu->regs.rcx = WRITE_MARK;
+	return svm_run(vcpu);
+}
+
+static void run_user_case(const struct user_case *c)
+{
+	static const uint8_t vmmcall[] = { 0x0f, 0x01, 0xd9, 0x0f, 0x0b };
+	struct vmcb *vmcb = vcpu->vmcb;
+	uint64_t code, addr, at;
+
+	if (!svm_require())
+		return;
+	user_page = user_case_page(c, user_gva, vmmcall, sizeof(vmmcall));
+	if (!user_page)
+		return;
+
+	code = run_user_access(c, 0, &addr, &at);
+	if (!check_msg(code == SVM_EXIT_VMMCALL, "allowed",
+		       "without %s: exit %#lx (EXITINFO1 %#lx, EXITINFO2 %#lx) at rip %#lx, "
+		       "expected VMMCALL", user_case_bit_name(c), code, vmcb->control.exit_info1,
+		       vmcb->control.exit_info2, vmcb->save.rip))
+		return;
+	if (c->access == USER_FETCH)
+		check_eq("allowed.rip", vmcb->save.rip, addr);
+	else if (c->access == USER_WRITE)
+		check_eq("allowed.data", *(uint64_t *)(user_page + USER_DATA_OFF), WRITE_MARK);
+	else
+		check_eq("allowed.data", vcpu->regs.rcx, USER_VALUE);
+
+	code = run_user_access(c, c->cr4_bit, &addr, &at);
+	if (!c->faults) {
+		if (check_msg(code == SVM_EXIT_VMMCALL, "completes",
+			      "with %s: exit %#lx (EXITINFO1 %#lx) at rip %#lx, expected VMMCALL",
+			      user_case_bit_name(c), code, vmcb->control.exit_info1, vmcb->save.rip))
+			check_eq("data", vcpu->regs.rcx, USER_VALUE);
+		return;
+	}
+	if (!check_msg(code == SVM_EXIT_EXCP(X86_VEC_PF) && vmcb->save.rip == at, "exit",
+		       "exit %#lx (EXITINFO1 %#lx) at rip %#lx, expected #PF (0x4e) at rip %#lx",
+		       code, vmcb->control.exit_info1, vmcb->save.rip, at))
+		return;
+	check_eq("exitinfo1", vmcb->control.exit_info1, c->error);
+	check_eq("exitinfo2", vmcb->control.exit_info2, addr);
+	if (c->access == USER_WRITE)
+		check_eq("unwritten", *(uint64_t *)(user_page + USER_DATA_OFF), USER_VALUE);
+}
+
+#define USER_FN(i) static void check_user_##i(void) { run_user_case(&user_cases[i]); }
+USER_FN(0) USER_FN(1) USER_FN(2) USER_FN(3) USER_FN(4)
+_Static_assert(USER_CASE_COUNT == 5, "one function per case");
+
 /* NAME, vector, setup, trap, error code (-1: none) */
 #define EXCP_CASES(X)                                                              \
 	X(de, X86_VEC_DE, SETUP_NONE, false, -1)                                   \
@@ -269,6 +358,11 @@ EXCP_CASES(DEFINE_CASE)
 
 static const struct check_entry checks[] = {
 	EXCP_CASES(TABLE_ENTRY)
+	{ "smep.fetch", check_user_0 },
+	{ "smep.read", check_user_1 },
+	{ "smap.read", check_user_2 },
+	{ "smap.write", check_user_3 },
+	{ "smap.read_stac", check_user_4 },
 };
 
 DEFINE_TEST("svm_exceptions", checks, .setup = setup);

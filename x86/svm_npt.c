@@ -1,8 +1,9 @@
 /*
  * SVM nested paging (AMD APM Vol. 2 15.25): nested page faults at every level
- * of the nested walk, for the guest's own page-table accesses and for the
- * final access; the fault's EXITINFO1 (a #PF error code with bit 32 "final
- * physical address" and bit 33 "guest page table", APM Vol. 2 15.25.6) and
+ * of the nested walk (not present, read-only, NX, U/S clear, reserved bits),
+ * for the guest's own page-table accesses and for the final access; the
+ * fault's EXITINFO1 (a #PF error code with bit 32 "final physical address"
+ * and bit 33 "guest page table", APM Vol. 2 15.25.6) and
  * EXITINFO2 (the faulting GPA); nested A/D bits; large nested pages; each
  * guest paging mode under NPT; and a lazily populated nested table.
  *
@@ -99,8 +100,17 @@ static const char *exit_str(uint64_t code, char *buf, size_t size)
 
 /* ---------------------------------------------------------------- the fault matrix */
 
-enum kind { NOT_PRESENT, READ_ONLY, NO_EXECUTE, RESERVED };
-static const char *const kind_names[] = { "not_present", "read_only", "nx", "rsvd" };
+/*
+ * The broken nested entries: not present; read-only (a write faults); NX (a
+ * fetch faults, EFER.NXE is L1's); U/S clear (every nested access is a user
+ * access, APM Vol. 2 15.25.5, so a supervisor-only entry faults with U in the
+ * error code); and reserved bits (APM Vol. 2 5.3.1, 5.7): the highest address
+ * bit (51), the lowest above MAXPHYADDR, and PS in a PML4E.
+ */
+enum kind { NOT_PRESENT, READ_ONLY, NO_EXECUTE, SUPERVISOR, RESERVED, RESERVED_MAXPHY,
+	    RESERVED_PS, KIND_COUNT };
+static const char *const kind_names[] = { "not_present", "read_only", "nx", "supervisor",
+					  "rsvd", "rsvd_maxphy", "rsvd_ps" };
 
 enum access { READ, WRITE, EXEC };
 
@@ -110,40 +120,45 @@ static enum access kind_access(enum kind k)
 	return k == READ_ONLY ? WRITE : k == NO_EXECUTE ? EXEC : READ;
 }
 
+static bool kind_reserved(enum kind k)
+{
+	return k == RESERVED || k == RESERVED_MAXPHY || k == RESERVED_PS;
+}
+
+/* Whether kind @k exists at @level on this CPU (below the PML4, PS makes a large page). */
+static bool kind_applies(enum kind k, unsigned level)
+{
+	if (k == RESERVED_PS)
+		return level == 4;
+	if (k == RESERVED_MAXPHY)
+		return npt_maxphyaddr() < 51;	/* else it is bit 51, or none */
+	return true;
+}
+
+/* The bits that breaking an entry with kind @k clears and sets. */
+static void kind_bits(enum kind k, unsigned level, uint64_t *clear, uint64_t *set)
+{
+	static const uint64_t clears[] = { PTE_P, PTE_W, 0, PTE_U, 0, 0, 0 };
+
+	*clear = clears[k];
+	*set = k == NO_EXECUTE ? PTE_NX : k == RESERVED ? npt_reserved_bit(level) :
+	       k == RESERVED_MAXPHY ? BIT(npt_maxphyaddr()) : k == RESERVED_PS ? PTE_PS : 0;
+}
+
 static void break_entry(struct pagetable *npt, uint64_t gpa, unsigned level, enum kind k)
 {
-	switch (k) {
-	case NOT_PRESENT:
-		npt_update(npt, gpa, level, PTE_P, 0);
-		break;
-	case READ_ONLY:
-		npt_update(npt, gpa, level, PTE_W, 0);
-		break;
-	case NO_EXECUTE:
-		npt_update(npt, gpa, level, 0, PTE_NX);
-		break;
-	case RESERVED:
-		npt_update(npt, gpa, level, 0, npt_reserved_bit(level));
-		break;
-	}
+	uint64_t clear, set;
+
+	kind_bits(k, level, &clear, &set);
+	npt_update(npt, gpa, level, clear, set);
 }
 
 static void repair_entry(struct pagetable *npt, uint64_t gpa, unsigned level, enum kind k)
 {
-	switch (k) {
-	case NOT_PRESENT:
-		npt_update(npt, gpa, level, 0, PTE_P);
-		break;
-	case READ_ONLY:
-		npt_update(npt, gpa, level, 0, PTE_W);
-		break;
-	case NO_EXECUTE:
-		npt_update(npt, gpa, level, PTE_NX, 0);
-		break;
-	case RESERVED:
-		npt_update(npt, gpa, level, npt_reserved_bit(level), 0);
-		break;
-	}
+	uint64_t clear, set;
+
+	kind_bits(k, level, &clear, &set);
+	npt_update(npt, gpa, level, set, clear);
 }
 
 /* The #PF-style error-code bits of a nested fault (APM Vol. 2 15.25.6, 8.4.2). */
@@ -153,7 +168,7 @@ static uint64_t error_bits(enum kind k, enum access a)
 
 	if (k != NOT_PRESENT)
 		e |= NPF_P;
-	if (k == RESERVED)
+	if (kind_reserved(k))
 		e |= NPF_RSVD;
 	if (a == WRITE)
 		e |= NPF_W;
@@ -324,8 +339,9 @@ static void check_final(void)
 	if (!need_npt())
 		return;
 	for (unsigned level = 4; level >= 1; level--)
-		for (enum kind k = NOT_PRESENT; k <= RESERVED; k++)
-			final_case(level, k);
+		for (enum kind k = NOT_PRESENT; k < KIND_COUNT; k++)
+			if (kind_applies(k, level))
+				final_case(level, k);
 }
 
 static void check_walk(void)
@@ -333,8 +349,9 @@ static void check_walk(void)
 	if (!need_npt())
 		return;
 	for (unsigned level = 4; level >= 1; level--)
-		for (enum kind k = NOT_PRESENT; k <= RESERVED; k++)
-			walk_case(level, k);
+		for (enum kind k = NOT_PRESENT; k < KIND_COUNT; k++)
+			if (kind_applies(k, level))
+				walk_case(level, k);
 }
 
 /* ---------------------------------------------------------------- A/D bits */
@@ -430,15 +447,23 @@ static void large_case(unsigned level)
 	report_prefix_pop();
 	*leaf |= PTE_P;
 
-	/* PAT (bit 12) of a large leaf is not an address bit; bits 20:13 (2 MiB) are reserved. */
-	if (level == 2) {
-		*leaf |= BIT(13);
+	/*
+	 * PAT (bit 12) of a large leaf is not an address bit; the address bits
+	 * below the page's alignment are reserved: 20:13 of a 2 MiB leaf, 29:13
+	 * of a 1 GiB leaf (APM Vol. 2 5.3.4, 5.7): the lowest and the highest.
+	 */
+	const unsigned rsvd_bits[] = { 13, 12 + 9 * (level - 1) - 1 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(rsvd_bits); i++) {
+		unsigned bit = rsvd_bits[i];
+
+		*leaf |= BIT(bit);
 		rip = l2_access(&npt, (uint64_t)gpt.root, READ, TEST_GVA);
-		report_prefix_push("rsvd_bit13");
+		report_prefix_push("rsvd_bit%u", bit);
 		check_npf(svm_run(vcpu), NPF_P | NPF_RSVD | NPF_U | NPF_FINAL, ~0ull,
 			  gpa + DATA_OFF, rip);
 		report_prefix_pop();
-		*leaf &= ~BIT(13);
+		*leaf &= ~BIT(bit);
 	}
 }
 

@@ -14,9 +14,13 @@
  *    (27.6.1.1); the valid bit cleared at the next exit (25.8.3);
  *  - IDT-vectoring information (28.2.4, "Information for VM Exits That Occur
  *    During Event Delivery"): an event whose delivery meets a not-present gate
- *    (#NP in the exception bitmap) is recorded there, and the reinjection
- *    idiom (copy it to the VM-entry interruption information and resume)
- *    completes it (28.2.4, 27.6).
+ *    (#NP in the exception bitmap) or a gate beyond the IDT limit (#GP) is
+ *    recorded there, injected or raised by L2 itself (INT n, #DE, #GP with its
+ *    error code), and the reinjection idiom (copy it to the VM-entry
+ *    interruption information and resume) completes it (28.2.4, 27.6);
+ *  - SMEP and SMAP in L2 (SDM Vol. 3A 4.6.1): a supervisor fetch from a user
+ *    page, and a supervisor data access to one with RFLAGS.AC = 0, exit with
+ *    #PF, its error code and the address in the qualification.
  *
  * Exceptions that this L2 cannot raise have no entry: NMI (vector 2, not an
  * exception of the bitmap), 9 and 15 (reserved), #TS (task switches do not
@@ -28,6 +32,7 @@
 #include "fault.h"
 #include "pagetable.h"
 #include "processor.h"
+#include "smep_smap.h"
 #include "test.h"
 #include "vmx.h"
 #include "vmx_event_util.h"
@@ -328,6 +333,104 @@ static void check_pf_filter(void)
 	}
 }
 
+/* ------------------------------------------------------------ SMEP and SMAP */
+
+/*
+ * A CPL-0 L2 and a user page (U = 1 at every level) with CR4.SMEP or CR4.SMAP
+ * (SDM Vol. 3A 4.6.1, 4.7): a fetch from it, or a data access with
+ * RFLAGS.AC = 0, raises #PF with P (and I/D for the fetch, W for a write) and
+ * U/S clear; with AC = 1 (STAC) the data access completes.  #PF is in the
+ * bitmap, so the exit reports the error code and, in the qualification, the
+ * linear address (28.2.1).  Each first runs the same access without the CR4
+ * bit, which must complete.
+ */
+#define USER_PAGE	0x00007f0000400000ull
+#define WRITE_MARK	0x1234567887654321ull	/* RAX: what the write stores */
+
+VMX_L2_CODE(l2_user_fetch, "jmp *%rbx");
+VMX_L2_CODE(l2_stac_read, "stac\n.globl l2_stac_read_insn\nl2_stac_read_insn: mov (%rbx), %rax");
+extern char l2_stac_read_insn[];
+
+static uint8_t *user_page;
+
+/* One access to the user page with #PF in the bitmap and @cr4 added; *@at: the faulting RIP. */
+static uint32_t run_user_access(const struct user_case *c, uint64_t cr4, uint64_t *addr,
+				uint64_t *at)
+{
+	static char *const code[] = { l2_user_fetch, l2_pf, l2_pfw, l2_stac_read };
+	static char *const insn[] = { NULL, l2_pf_insn, l2_pfw_insn, l2_stac_read_insn };
+
+	*addr = USER_PAGE + (c->access == USER_FETCH ? USER_CODE_OFF : USER_DATA_OFF);
+	*at = c->access == USER_FETCH ? *addr : (uint64_t)insn[c->access];
+	*(uint64_t *)(user_page + USER_DATA_OFF) = USER_VALUE;
+	prep(code[c->access]);
+	vmcs_write(VMCS_EXCEPTION_BITMAP, BIT(X86_VEC_PF));
+	vmcs_write(VMCS_PF_ERROR_MASK, 0);
+	vmcs_write(VMCS_PF_ERROR_MATCH, 0);
+	vmcs_update(VMCS_GUEST_CR4, X86_CR4_SMEP | X86_CR4_SMAP, cr4);
+	vcpu->regs.rbx = *addr;
+	vcpu->regs.rax = WRITE_MARK;
+	invlpg((void *)USER_PAGE);
+	return vmx_run(vcpu);
+}
+
+static void run_user_case(const struct user_case *c)
+{
+	static const uint8_t vmcall[] = { 0x0f, 0x01, 0xc1, 0x0f, 0x0b };
+	uint64_t addr, at;
+	uint32_t reason;
+
+	if (!vmx_require_vmx())
+		return;
+	user_page = user_case_page(c, USER_PAGE, vmcall, sizeof(vmcall));
+	if (!user_page)
+		return;
+	if (!(rdmsr(MSR_IA32_VMX_CR4_FIXED1) & c->cr4_bit)) {
+		skip("", "IA32_VMX_CR4_FIXED1 fixes %s to 0", user_case_bit_name(c));
+		return;
+	}
+
+	reason = run_user_access(c, 0, &addr, &at);
+	if (!check_msg(reason == VMX_EXIT_VMCALL, "allowed",
+		       "without %s: exit %#x (%s) at RIP %#lx, expected VMCALL",
+		       user_case_bit_name(c), reason, vmx_exit_name(reason) ?: "?",
+		       vmcs_read(VMCS_GUEST_RIP)))
+		return;
+	if (c->access == USER_FETCH)
+		check_eq("allowed.rip", vmcs_read(VMCS_GUEST_RIP), addr);
+	else if (c->access == USER_WRITE)
+		check_eq("allowed.data", *(uint64_t *)(user_page + USER_DATA_OFF), WRITE_MARK);
+	else
+		check_eq("allowed.data", vcpu->regs.rax, USER_VALUE);
+
+	reason = run_user_access(c, c->cr4_bit, &addr, &at);
+	if (!c->faults) {
+		if (check_msg(reason == VMX_EXIT_VMCALL, "completes",
+			      "with %s: exit %#x (%s) at RIP %#lx, expected VMCALL",
+			      user_case_bit_name(c), reason, vmx_exit_name(reason) ?: "?",
+			      vmcs_read(VMCS_GUEST_RIP)))
+			check_eq("data", vcpu->regs.rax, USER_VALUE);
+		return;
+	}
+	if (!check_msg(reason == VMX_EXIT_EXCEPTION &&
+		       (vmcs_read(VMCS_EXIT_INTR_INFO) & 0x80000fff) ==
+			       vmx_intr_info(X86_VEC_PF, VMX_INTR_HW_EXC, true) &&
+		       vmcs_read(VMCS_GUEST_RIP) == at, "exit",
+		       "exit %#x (%s), interruption information %#lx at RIP %#lx; expected #PF "
+		       "(reason 0, %#x) at %#lx", reason, vmx_exit_name(reason) ?: "?",
+		       vmcs_read(VMCS_EXIT_INTR_INFO), vmcs_read(VMCS_GUEST_RIP),
+		       vmx_intr_info(X86_VEC_PF, VMX_INTR_HW_EXC, true), at))
+		return;
+	check_eq("error", vmcs_read(VMCS_EXIT_INTR_ERROR), c->error);
+	check_eq("qual", vmcs_read(VMCS_EXIT_QUALIFICATION), addr);
+	if (c->access == USER_WRITE)
+		check_eq("unwritten", *(uint64_t *)(user_page + USER_DATA_OFF), USER_VALUE);
+}
+
+#define USER_FN(i) static void check_user_##i(void) { run_user_case(&user_cases[i]); }
+USER_FN(0) USER_FN(1) USER_FN(2) USER_FN(3) USER_FN(4)
+_Static_assert(USER_CASE_COUNT == 5, "one function per case");
+
 /* ------------------------------------------------------------ event injection */
 
 VMX_L2_CODE(l2_nops, "nop; nop; nop; nop; nop; nop; nop; nop");
@@ -501,8 +604,13 @@ struct vec_case {
 	int error;
 	unsigned len;
 	int ext;		/* the #NP error code's EXT bit: 1, 0, or -1 not checked */
-	bool from_l2;		/* raised by L2's INT 62h, not injected */
+	char *l2_code, *l2_insn;	/* raised by L2 at l2_insn, not injected (NULL) */
+	bool short_idt;		/* the gate lies beyond the IDT limit: #GP, not #NP */
 };
+
+/* L2 loads DS with a selector into its unusable LDT: #GP(1234h) (SDM Vol. 3A 6.15, "MOV"). */
+VMX_L2_CODE(l2_ldt_ds, "mov $0x1234, %ecx\n.globl l2_ldt_ds_insn\nl2_ldt_ds_insn: mov %cx, %ds");
+extern char l2_ldt_ds_insn[];
 
 static const struct vec_case vecs[] = {
 	{ "ext_intr", 0x60, VMX_INTR_EXT, -1, 0, 1, false },
@@ -512,7 +620,12 @@ static const struct vec_case vecs[] = {
 	{ "sw_int", 0x61, VMX_INTR_SW_INT, -1, 2, 0, false },
 	{ "priv_sw_exc", 1, VMX_INTR_PRIV_SW_EXC, -1, 1, -1, false },
 	{ "sw_exc_bp", X86_VEC_BP, VMX_INTR_SW_EXC, -1, 1, 0, false },
-	{ "l2_int", 0x62, VMX_INTR_SW_INT, -1, 2, 0, true },
+	{ "l2_int", 0x62, VMX_INTR_SW_INT, -1, 2, 0, l2_int62, l2_int62_insn },
+	/* 27.2.4 covers any event L2's own execution starts, with its error code. */
+	{ "l2_de", X86_VEC_DE, VMX_INTR_HW_EXC, -1, 0, 1, l2_de, l2_de_insn },
+	{ "l2_gp", X86_VEC_GP, VMX_INTR_HW_EXC, 0x1234, 0, 1, l2_ldt_ds, l2_ldt_ds_insn },
+	{ "l2_int_idt_limit", 0x62, VMX_INTR_SW_INT, -1, 2, 0, l2_int62, l2_int62_insn, true },
+	{ "l2_de_idt_limit", X86_VEC_DE, VMX_INTR_HW_EXC, -1, 0, 1, l2_de, l2_de_insn, true },
 };
 
 /*
@@ -527,44 +640,47 @@ static const struct vec_case vecs[] = {
 static void run_vec(const struct vec_case *c, bool reinject)
 {
 	uint32_t want_idt = vmx_intr_info(c->vector, c->type, c->error >= 0);
-	uint64_t rip0 = c->from_l2 ? (uint64_t)l2_int62_insn : (uint64_t)l2_nops;
+	uint64_t rip0 = c->l2_code ? (uint64_t)c->l2_insn : (uint64_t)l2_nops;
 	uint32_t reason, idt, want_err = c->vector * 8 + 2;
+	unsigned second = c->short_idt ? X86_VEC_GP : X86_VEC_NP;
+	const char *second_name = c->short_idt ? "gp" : "np";
 	struct vmx_l2_event ev;
+	char name[16];
 
 	if (!vmx_require_vmx())
 		return;
-	if (c->from_l2) {
-		prep(l2_int62);
-		vmcs_write(VMCS_GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_IF);
+	prep(c->l2_code ? c->l2_code : l2_nops);
+	/* Gate 0 cannot lie wholly beyond a limit: half of it does with limit 7. */
+	if (c->short_idt)
+		vmcs_write(VMCS_GUEST_IDTR_LIMIT, c->vector ? c->vector * 16 - 1 : 7);
+	else
 		vmx_l2_idt_set_present(c->vector, false);
-		vmcs_write(VMCS_EXCEPTION_BITMAP, BIT(X86_VEC_NP));
-		reason = vmx_run(vcpu);
-	} else {
+	vmcs_write(VMCS_EXCEPTION_BITMAP, BIT(second));
+	vmcs_write(VMCS_GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_IF);
+	if (!c->l2_code) {
 		/* inject_prep() with the gate gone and #NP intercepted */
-		prep(l2_nops);
-		vmx_l2_idt_set_present(c->vector, false);
-		vmcs_write(VMCS_EXCEPTION_BITMAP, BIT(X86_VEC_NP));
-		vmcs_write(VMCS_GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_IF);
 		vmcs_write(VMCS_ENTRY_INTR_INFO, want_idt);
 		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, c->error >= 0 ? (uint32_t)c->error : 0);
 		vmcs_write(VMCS_ENTRY_INSN_LEN, c->len);
-		reason = vmx_run(vcpu);
 	}
+	reason = vmx_run(vcpu);
+	snprintf(name, sizeof(name), "%s_exit", second_name);
 	if (!check_msg(reason == VMX_EXIT_EXCEPTION &&
 		       (vmcs_read(VMCS_EXIT_INTR_INFO) & 0x80000fff) ==
-			       vmx_intr_info(X86_VEC_NP, VMX_INTR_HW_EXC, true),
-		       "np_exit", "expected an #NP exit (reason 0, info %#x), got exit %#x info %#lx",
-		       vmx_intr_info(X86_VEC_NP, VMX_INTR_HW_EXC, true), reason,
-		       vmcs_read(VMCS_EXIT_INTR_INFO)))
+			       vmx_intr_info(second, VMX_INTR_HW_EXC, true),
+		       name, "expected a #%s exit (reason 0, info %#x), got exit %#x info %#lx",
+		       c->short_idt ? "GP" : "NP", vmx_intr_info(second, VMX_INTR_HW_EXC, true),
+		       reason, vmcs_read(VMCS_EXIT_INTR_INFO)))
 		return;
 	if (!reinject) {
 		uint32_t err = vmcs_read(VMCS_EXIT_INTR_ERROR);
 
+		snprintf(name, sizeof(name), "%s_error", second_name);
 		if (c->ext < 0)
-			check_msg((err & ~1u) == want_err, "np_error", "#NP error %#x, expected %#x (+EXT)",
+			check_msg((err & ~1u) == want_err, name, "#NP error %#x, expected %#x (+EXT)",
 				  err, want_err);
 		else
-			check_eq("np_error", err, want_err | c->ext);
+			check_eq(name, err, want_err | c->ext);
 		idt = vmcs_read(VMCS_IDT_VECTORING_INFO);
 		check_msg((idt & 0x80000fff) == want_idt, "idt_info",
 			  "IDT-vectoring information %#x, expected %#x (valid, type %u, vector %#x%s)",
@@ -578,6 +694,7 @@ static void run_vec(const struct vec_case *c, bool reinject)
 	}
 	/* the reinjection idiom */
 	vmx_l2_idt_set_present(c->vector, true);
+	vmx_l2_idt_use();
 	vmcs_write(VMCS_ENTRY_INTR_INFO, vmcs_read(VMCS_IDT_VECTORING_INFO) & 0x80000fffu);
 	vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, vmcs_read(VMCS_IDT_VECTORING_ERROR));
 	vmcs_write(VMCS_ENTRY_INSN_LEN, vmcs_read(VMCS_EXIT_INSN_LEN));
@@ -598,7 +715,8 @@ static void run_vec(const struct vec_case *c, bool reinject)
 	static void check_vec_##i(void) { run_vec(&vecs[i], false); }          \
 	static void check_reinj_##i(void) { run_vec(&vecs[i], true); }
 VEC_FN(0) VEC_FN(1) VEC_FN(2) VEC_FN(3) VEC_FN(4) VEC_FN(5) VEC_FN(6) VEC_FN(7)
-_Static_assert(ARRAY_SIZE(vecs) == 8, "one function per case");
+VEC_FN(8) VEC_FN(9) VEC_FN(10) VEC_FN(11)
+_Static_assert(ARRAY_SIZE(vecs) == 12, "one function per case");
 
 static const struct check_entry checks[] = {
 	{ "bitmap.de", check_exc_0 },
@@ -616,6 +734,11 @@ static const struct check_entry checks[] = {
 	{ "bitmap.mf", check_exc_12 },
 	{ "bitmap.xm", check_exc_13 },
 	{ "pf_filter", check_pf_filter },
+	{ "smep.fetch", check_user_0 },
+	{ "smep.read", check_user_1 },
+	{ "smap.read", check_user_2 },
+	{ "smap.write", check_user_3 },
+	{ "smap.read_stac", check_user_4 },
 	{ "inject.ext_intr", check_inj_0 },
 	{ "inject.ext_intr_vec13", check_inj_1 },
 	{ "inject.nmi", check_inj_2 },
@@ -640,6 +763,10 @@ static const struct check_entry checks[] = {
 	{ "vectoring.priv_sw_exc", check_vec_5 },
 	{ "vectoring.sw_exc_bp", check_vec_6 },
 	{ "vectoring.l2_int", check_vec_7 },
+	{ "vectoring.l2_de", check_vec_8 },
+	{ "vectoring.l2_gp", check_vec_9 },
+	{ "vectoring.l2_int_idt_limit", check_vec_10 },
+	{ "vectoring.l2_de_idt_limit", check_vec_11 },
 	{ "reinject.ext_intr", check_reinj_0 },
 	{ "reinject.nmi", check_reinj_1 },
 	{ "reinject.hw_ud", check_reinj_2 },
@@ -648,6 +775,10 @@ static const struct check_entry checks[] = {
 	{ "reinject.priv_sw_exc", check_reinj_5 },
 	{ "reinject.sw_exc_bp", check_reinj_6 },
 	{ "reinject.l2_int", check_reinj_7 },
+	{ "reinject.l2_de", check_reinj_8 },
+	{ "reinject.l2_gp", check_reinj_9 },
+	{ "reinject.l2_int_idt_limit", check_reinj_10 },
+	{ "reinject.l2_de_idt_limit", check_reinj_11 },
 };
 
 DEFINE_TEST("vmx_events", checks, .setup = setup);
