@@ -13,6 +13,9 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define BIT(n) (1ull << (n))
+/* The expansion of macro @x as a string, for assembly text: stringify(KERNEL_CS32) is "0x18". */
+#define stringify_1(x) #x
+#define stringify(x) stringify_1(x)
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
 #define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)

@@ -9,8 +9,10 @@
  *  - the selective CR0 write intercept (exit 0x65) is taken by a MOV to CR0 or
  *    LMSW that changes a bit other than CR0.TS and CR0.MP, never by CLTS, and the
  *    CR0 write intercept has priority over it (15.9.1).
+ *  - an unintercepted MOV that sets a reserved bit of CR3 or CR4 raises #GP(0)
+ *    in L2 (cr.reserved).
  * Entries: cr.read.crN, cr.write.crN, dr.read.drN, dr.write.drN, cr0_sel.*,
- * cr0.*.  L2 runs with an IDT of not-present gates (svm_isolate_exceptions()).
+ * cr0.*, cr.reserved.  L2 runs with an IDT of not-present gates (svm_isolate_exceptions()).
  */
 #include "alloc.h"
 #include "processor.h"
@@ -322,6 +324,58 @@ static void check_cr_read_vs_write(void)
 		  "intercepted (VMMCALL)", code);
 }
 
+/* ---------------------------------------------------------------- reserved bits */
+
+SVM_L2_CODE(l2_set_cr3, "mov %rax, %cr3");
+SVM_L2_CODE(l2_set_cr4, "mov %rax, %cr4");
+
+/*
+ * APM Vol. 3 MOV CRn: writing a 1 to a reserved bit of CR3 or CR4 raises
+ * #GP(0); in long mode CR3 bits 63:52 are reserved (APM Vol. 2 3.1.2), CR4
+ * bit 63 is reserved (3.1.3).  In L2 with neither CR write intercepted but #GP
+ * intercepted, the MOV exits with #GP (0x4D, error code 0 in EXITINFO1) at
+ * the MOV, and the register keeps its value.  The control: the same MOV of
+ * the register's own value runs (VMMCALL).
+ */
+static void check_cr_reserved(void)
+{
+	static const struct { const char *name; const char *code; unsigned reg; uint64_t bit; } cases[] = {
+		{ "cr3.bit52", l2_set_cr3, 3, BIT(52) },
+		{ "cr4.bit63", l2_set_cr4, 4, BIT(63) },
+	};
+
+	if (!svm_require())
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct vmcb_save *save = &vcpu->vmcb->save;
+		uint64_t code, before;
+		char name[48];
+
+		prepare(cases[i].code);
+		before = cases[i].reg == 3 ? save->cr3 : save->cr4;
+		save->rax = before;
+		code = svm_run(vcpu);
+		snprintf(name, sizeof(name), "control.%s", cases[i].name);
+		if (!check_msg(code == SVM_EXIT_VMMCALL, name,
+			       "MOV of CR%u's own value: exit code %#lx, expected VMMCALL",
+			       cases[i].reg, code))
+			continue;
+
+		prepare(cases[i].code);
+		svm_intercept_exception(vcpu, X86_VEC_GP, true);
+		save->rax = before | cases[i].bit;
+		code = svm_run(vcpu);
+		check_msg(code == SVM_EXIT_EXCP(X86_VEC_GP) && vcpu->vmcb->control.exit_info1 == 0 &&
+			  save->rip == (uint64_t)cases[i].code &&
+			  (cases[i].reg == 3 ? save->cr3 : save->cr4) == before, cases[i].name,
+			  "MOV to CR%u of its value | %#lx: exit code %#lx (EXITINFO1 %#lx) at rip %#lx, "
+			  "CR%u %s; expected #GP(0) (0x4d) at %p with CR%u kept", cases[i].reg,
+			  cases[i].bit, code, vcpu->vmcb->control.exit_info1, save->rip, cases[i].reg,
+			  (cases[i].reg == 3 ? save->cr3 : save->cr4) == before ? "kept" : "changed",
+			  cases[i].code, cases[i].reg);
+	}
+}
+
 #define E(name, fn) { name, fn },
 
 static const struct check_entry checks[] = {
@@ -332,6 +386,7 @@ static const struct check_entry checks[] = {
 	E("cr.write.cr3", check_wr_cr3) E("cr.write.cr4", check_wr_cr4)
 	E("cr.write.cr8", check_wr_cr8)
 	E("cr.selectivity", check_cr_read_vs_write)
+	E("cr.reserved", check_cr_reserved)
 	E("dr.read.dr0", check_rd_dr0) E("dr.read.dr1", check_rd_dr1)
 	E("dr.read.dr2", check_rd_dr2) E("dr.read.dr3", check_rd_dr3)
 	E("dr.read.dr6", check_rd_dr6) E("dr.read.dr7", check_rd_dr7)

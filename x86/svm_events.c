@@ -4,9 +4,12 @@
  *    through L2's own IDT on VMRUN, pushing an error code exactly when EV is
  *    set (15.20); an event whose delivery faults into an intercepted exception
  *    leaves itself in EXITINTINFO (15.7.2), whether injected or raised by L2;
- *  - physical INTR and NMI intercepts, GIF (15.17, 15.21.1);
+ *  - physical INTR and NMI intercepts, GIF (15.17, 15.21.1); with
+ *    V_INTR_MASKING the host's IF at VMRUN, not L2's, masks physical
+ *    interrupts, and #VMEXIT restores the host's IF (15.6, 15.21.1);
  *  - virtual interrupts: V_IRQ, V_INTR_PRIO against V_TPR, V_IGN_TPR,
- *    V_INTR_MASKING, the VINTR intercept, vGIF (15.21.4-15.21.5, 15.33);
+ *    V_INTR_MASKING, the VINTR intercept, vGIF (15.21.4-15.21.5, 15.33); CR8
+ *    accesses reaching V_TPR, not the physical TPR (15.21.2);
  *  - the interrupt shadow in the VMCB (15.21.5): reported on exit after STI
  *    and MOV SS, and honoured on entry.
  * Injection checks intercept no exception: L2's IDT stubs (svm_util.h) record
@@ -34,6 +37,7 @@ SVM_L2_CODE(l2_ev_movss_cpuid, "mov %ss, %ax\n mov %ax, %ss\n cpuid");
 SVM_L2_CODE(l2_ev_nop_cpuid, "nop\n cpuid");
 SVM_L2_CODE(l2_ev_stgi, "stgi\n .globl l2_ev_after_stgi\n l2_ev_after_stgi: nop");
 SVM_L2_CODE(l2_ev_clgi, "clgi");
+SVM_L2_CODE(l2_ev_cr8, "mov %cr8, %r8\n mov %r9, %cr8");
 extern char l2_ev_second[], l2_ev_after_sti[], l2_ev_after_nop[], l2_ev_after_stgi[];
 
 static struct svm_vcpu *vcpu;
@@ -426,6 +430,22 @@ static bool make_intr_pending(void)
 	return false;
 }
 
+/*
+ * For a check: prepare(@rip) with INTR_VECTOR pending in L1's APIC and IF = 0;
+ * NULL (the check skipped or in error) when SVM is missing or the interrupt
+ * never became pending.
+ */
+static struct vmcb *prepare_with_intr_pending(void *rip)
+{
+	if (!svm_require())
+		return NULL;
+	if (!make_intr_pending()) {
+		test_error("", "self-IPI %#x never became pending", INTR_VECTOR);
+		return NULL;
+	}
+	return prepare(rip);
+}
+
 /* Opens an interrupt window in L1 and closes it again. */
 static void l1_window(void)
 {
@@ -443,13 +463,9 @@ static void check_intr_intercept(void)
 	uint64_t code;
 	bool pending;
 
-	if (!svm_require())
+	vmcb = prepare_with_intr_pending(l2_ev_nop);
+	if (!vmcb)
 		return;
-	if (!make_intr_pending()) {
-		test_error("", "self-IPI %#x never became pending", INTR_VECTOR);
-		return;
-	}
-	vmcb = prepare(l2_ev_nop);
 	vmcb->save.rflags |= X86_EFLAGS_IF;
 	svm_intercept(vcpu, SVM_INTERCEPT_INTR, true);
 	code = run();
@@ -473,13 +489,9 @@ static void check_intr_masked_by_host_if(void)
 	struct vmcb *vmcb;
 	uint64_t code;
 
-	if (!svm_require())
+	vmcb = prepare_with_intr_pending(l2_ev_nop);
+	if (!vmcb)
 		return;
-	if (!make_intr_pending()) {
-		test_error("", "self-IPI %#x never became pending", INTR_VECTOR);
-		return;
-	}
-	vmcb = prepare(l2_ev_nop);
 	vmcb->save.rflags |= X86_EFLAGS_IF;
 	vmcb->control.int_ctl = SVM_V_INTR_MASKING;
 	svm_intercept(vcpu, SVM_INTERCEPT_INTR, true);
@@ -488,6 +500,70 @@ static void check_intr_masked_by_host_if(void)
 	check_msg(code == SVM_EXIT_VMMCALL && l2_event.count == 0, "",
 		  "exit %s, %lu deliveries in L2: expected L2 to run to VMMCALL undisturbed",
 		  exit_str(code), l2_event.count);
+}
+
+/*
+ * APM Vol. 2 15.21.1 and 15.17: with V_INTR_MASKING = 1 it is the host's IF,
+ * saved at VMRUN, that masks physical interrupts while L2 runs; L2's IF masks
+ * only virtual ones.  So with L1's IF = 1 at VMRUN a pending physical interrupt
+ * exits with INTR before L2's first instruction although L2 runs with IF = 0
+ * (exit).  #VMEXIT restores L1's RFLAGS from the host save area (15.6), IF = 1
+ * included (if_restored), and as GIF was clear from #VMEXIT to svm_run()'s
+ * STGI, L1 takes the still-pending interrupt right at that STGI (taken_by_l1).
+ * VMRUN gets IF = 1 with GIF already clear (CLGI, then STI), so L1 cannot take
+ * the interrupt before L2 runs.
+ */
+static void check_intr_host_if_set(void)
+{
+	struct vmcb *vmcb;
+	uint64_t code, rflags;
+	unsigned taken;
+
+	vmcb = prepare_with_intr_pending(l2_ev_nop);
+	if (!vmcb)
+		return;
+	vmcb->save.rflags &= ~X86_EFLAGS_IF;
+	vmcb->control.int_ctl = SVM_V_INTR_MASKING;
+	svm_intercept(vcpu, SVM_INTERCEPT_INTR, true);
+	asm volatile("clgi; sti" : : : "memory");
+	code = run();
+	rflags = read_rflags();
+	taken = l1_irqs;
+	irq_disable();
+	l1_window();
+	check_msg(code == SVM_EXIT_INTR && vmcb->save.rip == (uint64_t)l2_ev_nop, "exit",
+		  "exit %s at rip %#lx, %lu deliveries in L2: expected INTR at %p (L1's IF = 1 "
+		  "at VMRUN, L2's IF = 0)", exit_str(code), vmcb->save.rip, l2_event.count, l2_ev_nop);
+	check_msg(rflags & X86_EFLAGS_IF, "if_restored",
+		  "L1's RFLAGS %#lx after #VMEXIT: expected IF = 1 as at VMRUN", rflags);
+	check_msg(taken == 1, "taken_by_l1",
+		  "L1 took %u interrupts between #VMEXIT and the end of svm_run(), expected 1 at its STGI",
+		  taken);
+}
+
+/*
+ * APM Vol. 2 15.6: #VMEXIT loads L1's RFLAGS from the host save area, so
+ * L1's IF = 0 at VMRUN is IF = 0 after #VMEXIT even when L2 ran with IF = 1
+ * (from the VMCB) and set it again with STI.
+ */
+static void check_host_if_clear_restored(void)
+{
+	struct vmcb *vmcb;
+	uint64_t code, rflags;
+
+	if (!svm_require())
+		return;
+	irq_disable();
+	vmcb = prepare(l2_ev_sti);
+	vmcb->save.rflags |= X86_EFLAGS_IF;
+	code = run();
+	rflags = read_rflags();
+	check_msg(code == SVM_EXIT_VMMCALL && (vmcb->save.rflags & X86_EFLAGS_IF), "l2_if",
+		  "exit %s, L2's RFLAGS %#lx: expected VMMCALL with L2's IF = 1", exit_str(code),
+		  vmcb->save.rflags);
+	check_msg(!(rflags & X86_EFLAGS_IF), "if_restored",
+		  "L1's RFLAGS %#lx after #VMEXIT: expected IF = 0 as at VMRUN", rflags);
+	irq_disable();
 }
 
 /* Sends an NMI to this CPU (fixed destination: the self shorthand excludes NMI on some APICs). */
@@ -691,6 +767,93 @@ static void check_v_tpr(void)
 		  exit_str(code), l2_event.count);
 }
 
+static volatile unsigned l1_virq_deliveries;
+
+static void l1_virq(struct ex_regs *regs)
+{
+	l1_virq_deliveries++;
+}
+
+/*
+ * APM Vol. 2 15.6: #VMEXIT "clears the V_IRQ and V_INTR_MASKING bits inside
+ * the processor".  L2 exits with a virtual interrupt still pending (held by
+ * L2's IF = 0, V_IRQ set in its VMCB): L1, opening an interrupt window, must
+ * not take it (no_v_irq_in_host); and L1's MOV to CR8 must reach the physical
+ * TPR (APIC TPR = CR8 << 4), not a virtual one (no_v_intr_masking_in_host).
+ * The first is judged only if the same virtual interrupt reaches L2 when its
+ * IF is 1 (v_irq.delivered's setup).
+ */
+static void check_exit_clears_v_irq(void)
+{
+	uint64_t code, tpr, host_tpr;
+	bool taken;
+	unsigned seen;
+
+	if (!svm_require())
+		return;
+	irq_disable();
+	taken = v_irq_taken(run_v_irq(v_irq_ctl(0xf, 0), true));
+	code = run_v_irq(v_irq_ctl(0xf, 0), false);
+	if (!v_irq_held(code) || !(vcpu->vmcb->control.int_ctl & SVM_V_IRQ)) {
+		test_error("", "exit %s, int_ctl %#lx, %lu deliveries: expected VMMCALL with V_IRQ "
+			   "still pending", exit_str(code), vcpu->vmcb->control.int_ctl, l2_event.count);
+		return;
+	}
+	irq_set_handler(VIRQ_VECTOR, l1_virq);
+	l1_virq_deliveries = 0;
+	l1_window();
+	seen = l1_virq_deliveries;
+	host_tpr = read_cr8();
+	write_cr8(3);
+	tpr = apic_read(APIC_TPR);
+	write_cr8(host_tpr);
+	irq_set_handler(VIRQ_VECTOR, NULL);
+	if (delivery_proven(taken, "no_v_irq_in_host", "v_irq.delivered, L2's IF = 1"))
+		check_msg(seen == 0, "no_v_irq_in_host",
+			  "L1 took vector %#x %u times in its interrupt window after #VMEXIT, expected 0",
+			  VIRQ_VECTOR, seen);
+	check_msg((tpr & 0xf0) == 0x30, "no_v_intr_masking_in_host",
+		  "APIC TPR %#lx after L1's MOV to CR8 of 3: expected 0x30", tpr);
+}
+
+#define L2_TPR_INITIAL	5
+#define L2_TPR_WRITTEN	9
+
+/*
+ * APM Vol. 2 15.21.2 (virtualizing APIC.TPR): with V_INTR_MASKING = 1
+ * L2's MOV from CR8 reads V_TPR (read), its MOV to CR8 writes V_TPR, which
+ * #VMEXIT writes back to the VMCB's int_ctl (written_back), and the physical
+ * TPR, L1's CR8, stays as it was (host_tpr_kept).
+ */
+static void check_v_tpr_cr8(void)
+{
+	struct vmcb *vmcb;
+	uint64_t code, host_tpr;
+
+	if (!svm_require())
+		return;
+	irq_disable();
+	host_tpr = read_cr8();
+	vmcb = prepare(l2_ev_cr8);
+	vmcb->control.int_ctl = SVM_V_INTR_MASKING | L2_TPR_INITIAL;
+	vcpu->regs.r8 = ~0ull;
+	vcpu->regs.r9 = L2_TPR_WRITTEN;
+	code = run();
+	if (code != SVM_EXIT_VMMCALL) {
+		test_error("", "exit %s, expected VMMCALL", exit_str(code));
+		write_cr8(host_tpr);
+		return;
+	}
+	check_msg(vcpu->regs.r8 == L2_TPR_INITIAL, "read", "L2's MOV from CR8 read %#lx, expected V_TPR %#x",
+		  vcpu->regs.r8, L2_TPR_INITIAL);
+	check_msg((vmcb->control.int_ctl & SVM_V_TPR_MASK) == L2_TPR_WRITTEN, "written_back",
+		  "int_ctl %#lx after #VMEXIT: expected V_TPR %#x, L2's MOV to CR8",
+		  vmcb->control.int_ctl, L2_TPR_WRITTEN);
+	check_msg(read_cr8() == host_tpr, "host_tpr_kept", "L1's CR8 %#lx after L2 wrote %#x, expected %#lx",
+		  read_cr8(), L2_TPR_WRITTEN, host_tpr);
+	write_cr8(host_tpr);
+}
+
 /*
  * APM Vol. 2 15.21.4 and Appendix C: with the VINTR intercept, a pending
  * virtual interrupt that L2 could take exits with VINTR (0x64) instead of
@@ -826,10 +989,14 @@ static const struct check_entry checks[] = {
 	{ "exitintinfo_l2", check_exitintinfo_l2 },
 	{ "intr_intercept", check_intr_intercept },
 	{ "intr_host_if", check_intr_masked_by_host_if },
+	{ "intr_host_if_set", check_intr_host_if_set },
+	{ "host_if_clear", check_host_if_clear_restored },
 	{ "nmi_intercept", check_nmi_intercept },
 	{ "gif", check_gif },
 	{ "v_irq", check_v_irq },
 	{ "v_tpr", check_v_tpr },
+	{ "v_tpr_cr8", check_v_tpr_cr8 },
+	{ "exit_clears_v_irq", check_exit_clears_v_irq },
 	{ "vintr", check_vintr },
 	{ "vgif", check_vgif },
 	{ "shadow_exit", check_shadow_exit },

@@ -4,7 +4,8 @@
  * its exit code before it executes, with the VMCB's RIP at the instruction and,
  * with NRIP save, next_rip after it (APM Vol. 2 15.7.1); with the bit clear it
  * executes in L2 (where that is safe to try).  With decode assists, INTn and
- * INVLPG also report their operand in EXITINFO1 (APM Vol. 2 15.35).
+ * INVLPG also report their operand in EXITINFO1 (APM Vol. 2 15.35).  At CPL 3
+ * the SVM instructions' #GP comes before their intercepts (insn.cpl3).
  *
  * Each instruction is one entry of the table (insn.NAME), with the results
  * exit, next_rip, exitinfo1 and not_intercepted.  L2 runs with an IDT of
@@ -35,6 +36,7 @@ SVM_L2_CODE(l2_vmsave, "vmsave %rax");
 SVM_L2_CODE(l2_stgi, "stgi");
 SVM_L2_CODE(l2_clgi, "clgi");
 SVM_L2_CODE(l2_skinit, "skinit %eax");
+SVM_L2_CODE(l2_vmrun, "vmrun %rax");
 SVM_L2_CODE(l2_icebp, ".byte 0xf1");
 SVM_L2_CODE(l2_rsm, "rsm");
 SVM_L2_CODE(l2_iret, "iretq");
@@ -320,6 +322,80 @@ static void check_wbinvd_not_invd(void)
 		  code);
 }
 
+/*
+ * VMRUN in L2 always exits with 0x80: its intercept must be set for VMRUN to
+ * enter L2 at all (APM Vol. 2 15.5.1, 15.9).  rAX names a valid, aligned VMCB
+ * (L2's own), so no #GP comes first; with NRIP save next_rip follows VMRUN.
+ */
+static void check_vmrun_exit(void)
+{
+	struct vmcb *vmcb = vcpu->vmcb;
+	uint64_t code;
+	char got[48];
+
+	if (!svm_require())
+		return;
+	svm_vcpu_reset(vcpu, l2_vmrun);
+	svm_isolate_exceptions(vcpu);
+	vmcb->save.rax = (uint64_t)vmcb;
+	code = svm_run(vcpu);
+	check_msg(code == SVM_EXIT_VMRUN && vmcb->save.rip == (uint64_t)l2_vmrun, "exit",
+		  "exit code %s (EXITINFO1 %#lx) at rip %#lx, expected 0x80 (VMRUN) at rip %p",
+		  exit_text(code, got, sizeof(got)), vmcb->control.exit_info1, vmcb->save.rip,
+		  l2_vmrun);
+	if (!svm_has(SVM_FEATURE_NRIPS))
+		skip("next_rip", "no %s", svm_feature_name(SVM_FEATURE_NRIPS));
+	else if (code == SVM_EXIT_VMRUN)
+		check_msg(vmcb->control.next_rip == (uint64_t)l2_vmrun_end, "next_rip",
+			  "next_rip %#lx, expected %p", vmcb->control.next_rip, l2_vmrun_end);
+}
+
+/*
+ * APM Vol. 2 15.9: instruction intercepts are checked after simple exceptions
+ * such as the #GP of a wrong CPL, and VMRUN, VMLOAD, VMSAVE, STGI, CLGI, SKINIT
+ * and INVLPGA raise #GP(0) at CPL > 0 (APM Vol. 3, each instruction's
+ * exceptions).  So in L2 at CPL 3 with the instruction's intercept set, each
+ * raises #GP(0): intercepted, exit 0x4D with error code 0 in EXITINFO1 at the
+ * instruction, not the instruction's own exit.  VMMCALL, legal at any CPL,
+ * exits with VMMCALL there (vmmcall, the control).
+ */
+static void check_cpl3(void)
+{
+	static const struct { const char *name; enum svm_intercept intercept; const char *code; } cases[] = {
+		{ "vmrun", SVM_INTERCEPT_VMRUN, l2_vmrun },
+		{ "vmload", SVM_INTERCEPT_VMLOAD, l2_vmload },
+		{ "vmsave", SVM_INTERCEPT_VMSAVE, l2_vmsave },
+		{ "stgi", SVM_INTERCEPT_STGI, l2_stgi },
+		{ "clgi", SVM_INTERCEPT_CLGI, l2_clgi },
+		{ "skinit", SVM_INTERCEPT_SKINIT, l2_skinit },
+		{ "invlpga", SVM_INTERCEPT_INVLPGA, l2_invlpga },
+		{ "vmmcall", SVM_INTERCEPT_VMMCALL, l2_vmmcall },
+	};
+	char got[48];
+
+	if (!svm_require())
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		bool control = cases[i].intercept == SVM_INTERCEPT_VMMCALL;
+		uint64_t code, want = control ? SVM_EXIT_VMMCALL : SVM_EXIT_EXCP(X86_VEC_GP);
+		struct vmcb *vmcb = vcpu->vmcb;
+
+		svm_vcpu_reset(vcpu, (void *)cases[i].code);
+		svm_vcpu_set_user_mode(vcpu);
+		svm_isolate_exceptions(vcpu);
+		svm_intercept_exception(vcpu, X86_VEC_GP, true);
+		svm_intercept(vcpu, cases[i].intercept, true);
+		vmcb->save.rax = (uint64_t)vmcb;	/* a valid, aligned VMCB address */
+		code = svm_run(vcpu);
+		check_msg(code == want && vmcb->save.rip == (uint64_t)cases[i].code &&
+			  (control || vmcb->control.exit_info1 == 0), cases[i].name,
+			  "CPL 3: exit %s (EXITINFO1 %#lx) at rip %#lx, expected %s at %p",
+			  exit_text(code, got, sizeof(got)), vmcb->control.exit_info1,
+			  vmcb->save.rip, control ? "VMMCALL (0x81)" : "#GP(0) (0x4d, EXITINFO1 0)",
+			  cases[i].code);
+	}
+}
+
 #define TABLE_ENTRY(n, ...) { "insn." #n, check_##n },
 
 static const struct check_entry checks[] = {
@@ -329,6 +405,8 @@ static const struct check_entry checks[] = {
 	{ "insn.rdtscp_not_rdtsc", check_rdtscp_not_rdtsc },
 	{ "insn.rdtsc_not_rdtscp", check_rdtsc_not_rdtscp },
 	{ "insn.wbinvd_not_invd", check_wbinvd_not_invd },
+	{ "insn.vmrun", check_vmrun_exit },
+	{ "insn.cpl3", check_cpl3 },
 };
 
 DEFINE_TEST("svm_intercepts", checks, .setup = setup);

@@ -6,12 +6,16 @@
  *  - VMSAVE writes, and VMLOAD loads, exactly FS, GS, TR, LDTR (hidden state
  *    included) and KernelGsBase, STAR, LSTAR, CSTAR, SFMASK and the three
  *    SYSENTER MSRs (APM Vol. 3 VMLOAD, VMSAVE; 15.5.2);
- *  - LBR virtualization where CPUID reports it (15.23).
+ *  - LBR virtualization where CPUID reports it (15.23);
+ *  - #VMEXIT disables the host's breakpoints in DR7 (15.6);
+ *  - INVLPGA of the host's ASID 0 flushes the mapping at rAX, EAX with 67h
+ *    (Vol. 3 INVLPGA).
  */
 #include "alloc.h"
 #include "desc.h"
 #include "fault.h"
 #include "msr.h"
+#include "pagetable.h"
 #include "processor.h"
 #include "svm.h"
 #include "svm_util.h"
@@ -420,6 +424,94 @@ static void check_lbrv(void)
 		  f.raised ? "raised an exception" : "no exception", host_dbgctl);
 }
 
+/* ---------------------------------------------------------------- INVLPGA */
+
+#define INVLPGA_OLD	((uint64_t)0x1111111111111111)
+#define INVLPGA_NEW	((uint64_t)0x2222222222222222)
+#define INVLPGA_GARBAGE	0xdeadbeef00000000ull	/* RAX[63:32] that 67h must ignore */
+
+/*
+ * APM Vol. 3 INVLPGA: invalidates the TLB mapping of the virtual address in rAX
+ * for the ASID in ECX, where ASID 0 is the host's (APM Vol. 2 15.16.1).  L1
+ * reads a page through a 4 KiB PTE (filling the TLB), points the PTE at
+ * another page and executes INVLPGA for ASID 0: the next read must see the
+ * other page (rax64).  With the address-size prefix 67h rAX is EAX, so RAX's
+ * upper half holds garbage (addr32).  Whether a read before INVLPGA still sees
+ * the old page is the TLB's business, so that is only reported.
+ */
+static void check_invlpga(void)
+{
+	static const char *const names[] = { "rax64", "addr32" };
+	uint64_t *page, *other, *pte, old_pte;
+
+	if (!svm_require())
+		return;
+	page = alloc_page();
+	other = alloc_page();
+	if ((uint64_t)page >> 32) {
+		skip("", "the test page lies above 4 GiB: EAX cannot address it");
+		return;
+	}
+	*page = INVLPGA_OLD;
+	*other = INVLPGA_NEW;
+	pte = pt_entry(paging_current(), (uint64_t)page, 1);
+	old_pte = *pte;
+	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+		uint64_t before, after;
+
+		invlpg(page);
+		before = *(volatile uint64_t *)page;	/* the TLB now maps page to itself */
+		*pte = (old_pte & ~PTE_ADDR_MASK) | (uint64_t)other;
+		info("%s: before INVLPGA the remapped page reads %#lx (%s)", names[i],
+		     *(volatile uint64_t *)page,
+		     *(volatile uint64_t *)page == INVLPGA_OLD ? "the TLB kept the old mapping" :
+		     "the TLB had dropped it");
+		if (i == 0)
+			asm volatile("invlpga %%rax, %%ecx" : : "a"(page), "c"(0) : "memory");
+		else
+			asm volatile("invlpga %%eax, %%ecx"
+				     : : "a"((uint64_t)page | INVLPGA_GARBAGE), "c"(0) : "memory");
+		after = *(volatile uint64_t *)page;
+		*pte = old_pte;
+		invlpg(page);
+		check_msg(before == INVLPGA_OLD && after == INVLPGA_NEW, names[i],
+			  "read %#lx before remapping, %#lx after INVLPGA of ASID 0: expected %#lx, "
+			  "then the new page's %#lx", before, after, INVLPGA_OLD, INVLPGA_NEW);
+	}
+}
+
+/* ---------------------------------------------------------------- host DR7 at #VMEXIT */
+
+#define DR7_ENABLES	0xffull		/* L0-L3, G0-G3 */
+#define DR7_L0		BIT(0)		/* with R/W0 = LEN0 = 0: an instruction breakpoint at DR0 */
+#define DR7_FIXED	0x400ull	/* bit 10 reads as 1 */
+
+/*
+ * APM Vol. 2 15.6: among what #VMEXIT does besides reloading the host's state,
+ * it "disables all breakpoints in the host DR7".  L1 enters with an instruction
+ * breakpoint enabled (L0 at DR0 = 0, never executed); after #VMEXIT L1's DR7
+ * must have every enable bit (7:0) clear.  L2's own DR7 comes from the VMCB.
+ */
+static void check_host_dr7(void)
+{
+	uint64_t code, dr7;
+
+	if (!svm_require())
+		return;
+	svm_vcpu_reset(vcpu, l2_misc_rdtsc);
+	write_dr0(0);
+	write_dr7(DR7_FIXED | DR7_L0);
+	code = svm_run(vcpu);
+	dr7 = read_dr7();
+	write_dr7(DR7_FIXED);
+	if (code != SVM_EXIT_VMMCALL) {
+		test_error("", "exit %s, expected VMMCALL", exit_str(code));
+		return;
+	}
+	check_msg(!(dr7 & DR7_ENABLES), "", "L1's DR7 %#lx after #VMEXIT (%#lx at VMRUN): "
+		  "expected the breakpoint enables 7:0 clear", dr7, (uint64_t)(DR7_FIXED | DR7_L0));
+}
+
 static const struct check_entry checks[] = {
 	{ "nrip", check_nrip },
 	{ "tsc_offset", check_tsc_offset },
@@ -427,6 +519,8 @@ static const struct check_entry checks[] = {
 	{ "vmsave", check_vmsave },
 	{ "vmload", check_vmload },
 	{ "lbrv", check_lbrv },
+	{ "host_dr7", check_host_dr7 },
+	{ "invlpga", check_invlpga },
 };
 
 DEFINE_TEST("svm_misc", checks, .setup = setup);

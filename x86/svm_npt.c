@@ -5,7 +5,9 @@
  * fault's EXITINFO1 (a #PF error code with bit 32 "final physical address"
  * and bit 33 "guest page table", APM Vol. 2 15.25.6) and
  * EXITINFO2 (the faulting GPA); nested A/D bits; large nested pages; each
- * guest paging mode under NPT; and a lazily populated nested table.
+ * guest paging mode under NPT; a lazily populated nested table; and virtual
+ * VMLOAD/VMSAVE, which translates the guest's rAX through the nested tables
+ * (15.33.1), against VMLOAD/VMSAVE without it, which does not.
  *
  * Layout: the nested tables identity-map the first 4 GiB, and an "alias
  * window" at GPA 512 GiB (PML4 index 1) maps chosen host pages again with
@@ -843,6 +845,209 @@ static void check_lazy(void)
 		  l2_lazy_mmio);
 }
 
+/* ---------------------------------------------------------------- virtual VMLOAD/VMSAVE */
+
+#define VLS_ENABLE	BIT(1)			/* VMCB 0B8h bit 1 (APM Vol. 2 15.33.1) */
+#define VLS_MARK	((uint64_t)0x0023001000c1a000)	/* STAR values: VMLOAD checks none */
+#define VLS_MARK_MAPPED	((uint64_t)0x0023001000c1b000)
+
+SVM_L2_CODE(l2_vls_vmsave, "vmsave %rax");
+SVM_L2_CODE(l2_vls_vmload, "vmload %rax");
+/* The same for a 32-bit protected-mode L2 (l2_prepare_pm32()). */
+asm(".pushsection .text\n.code32\n"
+    "l2_vls_vmsave32: vmsave %eax\n vmmcall\n ud2\n"
+    "l2_vls_vmload32: vmload %eax\n vmmcall\n ud2\n"
+    ".code64\n.popsection\n");
+extern char l2_vls_vmsave32[], l2_vls_vmload32[];
+
+/*
+ * The page L2 names in rAX (@identity, a GPA that is also a host address) and
+ * the host page the nested tables map that GPA to instead (@mapped).
+ */
+struct vls_layout {
+	struct pagetable npt;
+	uint8_t *identity, *mapped;
+};
+
+static struct vls_layout vls_layout(void)
+{
+	struct vls_layout l = { npt_create_identity(4 * GIB, pt_level_size(2)), alloc_page(),
+				alloc_page() };
+
+	npt_update(&l.npt, (uint64_t)l.identity, 1, PTE_ADDR_MASK, (uint64_t)l.mapped);
+	return l;
+}
+
+static bool all_bytes(const uint8_t *page, uint8_t value)
+{
+	for (size_t i = 0; i < PAGE_SIZE; i++)
+		if (page[i] != value)
+			return false;
+	return true;
+}
+
+/*
+ * L2 (long mode, or 32-bit protected mode without paging when @legacy; nested
+ * paging on, VMLOAD and VMSAVE not intercepted) executes VMSAVE, then VMLOAD,
+ * with rAX = l->identity, with VIRTUAL_VMLOAD_VMSAVE_ENABLE @enabled.  @target
+ * is the page the state must go to and come from; the other page must stay as
+ * it was.  The state followed is STAR, which L2 gets from its VMCB.
+ */
+static void vls_prepare(struct vls_layout *l, bool enabled, bool legacy, bool load)
+{
+	if (legacy)
+		l2_prepare_pm32(&l->npt, load ? l2_vls_vmload32 : l2_vls_vmsave32, false, false, 0);
+	else
+		l2_prepare(&l->npt, load ? l2_vls_vmload : l2_vls_vmsave, 0);
+	if (enabled)
+		vcpu->vmcb->control.virt_ext |= VLS_ENABLE;
+	vcpu->vmcb->save.rax = (uint64_t)l->identity;
+}
+
+static void vls_case(struct vls_layout *l, bool enabled, bool legacy, const uint8_t *target)
+{
+	const uint8_t *other = target == l->identity ? l->mapped : l->identity;
+	struct vmcb *vmcb = vcpu->vmcb;
+	uint64_t code, star;
+	char got[48];
+
+	/* VMSAVE: L2's STAR (VLS_MARK, loaded from its VMCB) lands in @target. */
+	memset(l->identity, 0xa5, PAGE_SIZE);
+	memset(l->mapped, 0xa5, PAGE_SIZE);
+	vls_prepare(l, enabled, legacy, false);
+	vmcb->save.star = VLS_MARK;
+	code = svm_run(vcpu);
+	if (check_msg(code == SVM_EXIT_VMMCALL, "vmsave.exit",
+		      "exit %s (EXITINFO1 %#lx), expected VMMCALL; EXITCODE in the page at rAX: %#lx",
+		      exit_str(code, got, sizeof(got)), vmcb->control.exit_info1,
+		      ((const struct vmcb *)l->identity)->control.exit_code)) {
+		star = ((const struct vmcb *)target)->save.star;
+		check_msg(star == VLS_MARK, "vmsave.target",
+			  "STAR field of the %s page %#lx, expected L2's %#lx",
+			  target == l->identity ? "identity" : "NPT-mapped", star, VLS_MARK);
+		check_msg(all_bytes(other, 0xa5), "vmsave.other_untouched", "VMSAVE wrote to the %s page",
+			  other == l->identity ? "identity" : "NPT-mapped");
+	}
+
+	/* VMLOAD: both pages hold L1's state, each with its own STAR. */
+	memset(l->identity, 0, PAGE_SIZE);
+	asm volatile("vmsave %%rax" : : "a"(l->identity) : "memory");
+	memcpy(l->mapped, l->identity, PAGE_SIZE);
+	((struct vmcb *)l->identity)->save.star = VLS_MARK;
+	((struct vmcb *)l->mapped)->save.star = VLS_MARK_MAPPED;
+	vls_prepare(l, enabled, legacy, true);
+	vmcb->save.star = 0;
+	code = svm_run(vcpu);
+	/* svm_run()'s VMSAVE after #VMEXIT stores what L2 loaded into its VMCB. */
+	if (check_msg(code == SVM_EXIT_VMMCALL, "vmload.exit",
+		      "exit %s (EXITINFO1 %#lx), expected VMMCALL; EXITCODE in the page at rAX: %#lx",
+		      exit_str(code, got, sizeof(got)), vmcb->control.exit_info1,
+		      ((const struct vmcb *)l->identity)->control.exit_code))
+		check_msg(vmcb->save.star == ((const struct vmcb *)target)->save.star, "vmload.source",
+			  "L2's STAR %#lx after VMLOAD; the identity page holds %#lx, the "
+			  "NPT-mapped one %#lx: expected the %s page's", vmcb->save.star,
+			  VLS_MARK, VLS_MARK_MAPPED, target == l->identity ? "identity" : "NPT-mapped");
+}
+
+/*
+ * APM Vol. 3 VMLOAD, VMSAVE: rAX holds the physical address of the state, and
+ * without virtual VMLOAD/VMSAVE a guest's unintercepted VMLOAD or VMSAVE takes
+ * it as a system physical address like the host's, untranslated by the nested
+ * tables (APM Vol. 2 15.33.1 makes the translation the feature's doing).  So
+ * with VIRTUAL_VMLOAD_VMSAVE_ENABLE clear the state goes to and comes from the
+ * page at rAX itself, not the page the nested tables map rAX to: in a
+ * long-mode L2, and in a 32-bit protected-mode one (legacy32: paging off,
+ * nested paging on), where VMLOAD and VMSAVE are legal too (#UD only in real
+ * or virtual-8086 mode or with EFER.SVME clear, APM Vol. 3) and nothing makes
+ * them exit while their intercepts are clear.
+ */
+static void check_vls_disabled(void)
+{
+	struct vls_layout l;
+
+	if (!need_npt())
+		return;
+	l = vls_layout();
+	vls_case(&l, false, false, l.identity);
+	report_prefix_push("legacy32");
+	l = vls_layout();
+	vls_case(&l, false, true, l.identity);
+	report_prefix_pop();
+}
+
+static bool need_vls(void)
+{
+	if (!need_npt())
+		return false;
+	if (!svm_has(SVM_FEATURE_VLS)) {
+		skip("", "no %s", svm_feature_name(SVM_FEATURE_VLS));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * APM Vol. 2 15.33.1: with virtual VMLOAD/VMSAVE enabled (VMCB 0B8h bit 1,
+ * nested paging on, the instructions not intercepted) a guest's VMLOAD and
+ * VMSAVE take rAX as a guest physical address and translate it through the
+ * nested tables: the state goes to and comes from the host page they map.
+ */
+static void check_vls_enabled(void)
+{
+	struct vls_layout l;
+
+	if (!need_vls())
+		return;
+	l = vls_layout();
+	vls_case(&l, true, false, l.mapped);
+}
+
+/*
+ * APM Vol. 2 15.33.1 and 15.25.6: the translated access is a guest access
+ * through the nested tables, so a GPA they do not map ends in #NPF at the
+ * instruction: EXITINFO2 a GPA in rAX's page, EXITINFO1 a final-address fault
+ * (bit 32) on a not-present entry (P = 0, a user access), with W for VMSAVE's
+ * writes and without it for VMLOAD's reads.
+ */
+static void check_vls_npf(void)
+{
+	static const struct { const char *name; char *code; uint64_t w; } cases[] = {
+		{ "vmsave", l2_vls_vmsave, NPF_W },
+		{ "vmload", l2_vls_vmload, 0 },
+	};
+
+	if (!need_vls())
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct vls_layout l = vls_layout();
+		struct vmcb_control *c = &vcpu->vmcb->control;
+		uint64_t code, want = NPF_U | NPF_FINAL | cases[i].w;
+		uint64_t mask = NPF_P | NPF_W | NPF_U | NPF_RSVD | NPF_ID | NPF_FINAL | NPF_WALK;
+		char got[48];
+
+		asm volatile("vmsave %%rax" : : "a"(l.mapped) : "memory");	/* a loadable image */
+		npt_update(&l.npt, (uint64_t)l.identity, 1, PTE_P, 0);
+		report_prefix_push("%s", cases[i].name);
+		l2_prepare(&l.npt, cases[i].code, 0);
+		vcpu->vmcb->control.virt_ext |= VLS_ENABLE;
+		vcpu->vmcb->save.rax = (uint64_t)l.identity;
+		code = svm_run(vcpu);
+		if (check_msg(code == SVM_EXIT_NPF, "exit", "exit %s, expected #NPF (0x400)",
+			      exit_str(code, got, sizeof(got)))) {
+			check_msg((c->exit_info1 & mask) == want, "exitinfo1",
+				  "EXITINFO1 %#lx, expected %#lx (under mask %#lx)", c->exit_info1,
+				  want, mask);
+			check_msg(ALIGN_DOWN(c->exit_info2, PAGE_SIZE) == (uint64_t)l.identity,
+				  "exitinfo2", "EXITINFO2 (GPA) %#lx, expected one in the page %p",
+				  c->exit_info2, l.identity);
+			check_msg(vcpu->vmcb->save.rip == (uint64_t)cases[i].code, "rip",
+				  "guest RIP %#lx, expected the instruction at %p",
+				  vcpu->vmcb->save.rip, cases[i].code);
+		}
+		report_prefix_pop();
+	}
+}
+
 static const struct check_entry checks[] = {
 	{ "final", check_final },
 	{ "walk", check_walk },
@@ -858,6 +1063,9 @@ static const struct check_entry checks[] = {
 	{ "mode.pae", check_mode_pae },
 	{ "mode.long", check_mode_long },
 	{ "lazy", check_lazy },
+	{ "vls.disabled", check_vls_disabled },
+	{ "vls.enabled", check_vls_enabled },
+	{ "vls.npf", check_vls_npf },
 };
 
 DEFINE_TEST("svm_npt", checks, .setup = setup);

@@ -9,11 +9,14 @@
  *    with the changed register loaded;
  *  - the unchanged VMCB runs L2 to its VMMCALL (the control);
  *  - the SVM instructions raise #UD with EFER.SVME clear and #GP(0) for a
- *    VMCB address that is not page aligned or beyond the physical address width.
+ *    VMCB address that is not page aligned or beyond the physical address width;
+ *  - with a 32-bit address size (67h, or compatibility mode) VMRUN, VMLOAD
+ *    and VMSAVE take EAX, not RAX.
  * L2 runs with every exception and SHUTDOWN intercepted and an IDT of its own,
  * so a hypervisor that accepts an illegal VMCB shows as a FAIL, not a crash.
  */
 #include "alloc.h"
+#include "desc.h"
 #include "fault.h"
 #include "msr.h"
 #include "processor.h"
@@ -323,6 +326,188 @@ static void check_gp(void)
 	}
 }
 
+/* ---------------------------------------------------------------- 32-bit address size */
+
+/* Bits 63:32 of RAX: used as part of the address, they would lie beyond any MAXPHYADDR. */
+#define RAX_UPPER_GARBAGE	0xdeadbeef00000000ull
+#define ADDR32_KERNEL_GS_BASE	0x00007f00add32000ull
+
+/*
+ * Executes VMRUN, VMLOAD or VMSAVE with a 67h prefix (32-bit effective address
+ * size in 64-bit mode: "vmrun %eax"), RAX = @rax.  A VMRUN that runs returns
+ * with GIF clear, as in exec_insn().
+ */
+static struct fault exec_insn_addr32(enum svm_insn insn, uint64_t rax)
+{
+	fault_clear();
+	switch (insn) {
+	case INSN_VMRUN:
+		asm volatile(FAULT_TRY("vmrun %%eax") : "+a"(rax) : : "memory", "rbx", "rcx", "rdx",
+			     "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15");
+		break;
+	case INSN_VMLOAD:
+		asm volatile(FAULT_TRY("vmload %%eax") : : "a"(rax) : "memory");
+		break;
+	case INSN_VMSAVE:
+		asm volatile(FAULT_TRY("vmsave %%eax") : : "a"(rax) : "memory");
+		break;
+	default:
+		report_abort("exec_insn_addr32: %s takes no address", insn_names[insn]);
+	}
+	return fault_take();
+}
+
+/*
+ * void compat_vmsave_vmload(uint64_t load, uint64_t rax): VMSAVE (@load 0) or
+ * VMLOAD (@load 1) with RAX = @rax from a compatibility-mode code segment
+ * (KERNEL_CS32: L = 0, D = 1, so the address size is 32 bits, APM Vol. 2 4.8.1).
+ * It goes there and back with far returns; in compatibility mode the stack is
+ * ESP, so the caller's stack must lie below 4 GiB.  Each instruction has an
+ * exception-table entry, as FAULT_TRY() makes, resuming at the way back.
+ */
+asm(".pushsection .text\n"
+    "compat_vmsave_vmload:\n"
+    "push %rbx\n"
+    "mov %rsp, %rbx\n"
+    "mov %rsi, %rax\n"
+    "pushq $" stringify(KERNEL_CS32) "\n"
+    "lea compat_insn_code32(%rip), %rcx\n"
+    "pushq %rcx\n"
+    "lretq\n"
+    ".code32\n"
+    "compat_insn_code32:\n"
+    "test %edi, %edi\n"
+    "jnz compat_insn_vmload\n"
+    "compat_insn_vmsave: vmsave %eax\n"
+    "jmp compat_insn_back\n"
+    "compat_insn_vmload: vmload %eax\n"
+    "compat_insn_back:\n"
+    "pushl $" stringify(KERNEL_CS64) "\n"
+    "pushl $compat_insn_code64\n"
+    "lretl\n"
+    ".code64\n"
+    "compat_insn_code64:\n"
+    "mov %rbx, %rsp\n"
+    "pop %rbx\n"
+    "ret\n"
+    ".pushsection .ex_table, \"a\"\n"
+    ".balign 8\n"
+    ".quad compat_insn_vmsave, compat_insn_back\n"
+    ".quad compat_insn_vmload, compat_insn_back\n"
+    ".popsection\n"
+    ".popsection\n");
+void compat_vmsave_vmload(uint64_t load, uint64_t rax);
+
+static struct fault exec_insn_compat(enum svm_insn insn, uint64_t rax)
+{
+	fault_clear();
+	compat_vmsave_vmload(insn == INSN_VMLOAD, rax);
+	return fault_take();
+}
+
+/*
+ * The three ways of check addr32 to execute an instruction: in 64-bit mode
+ * with RAX (the control: the garbage must make it fault), with 67h, and from
+ * compatibility mode (VMLOAD and VMSAVE only).
+ */
+enum addr_mode { ADDR_RAX64, ADDR_PREFIX67, ADDR_COMPAT };
+
+static struct fault exec_in_mode(enum addr_mode mode, enum svm_insn insn, uint64_t rax)
+{
+	switch (mode) {
+	case ADDR_RAX64:
+		return exec_insn(insn, rax);
+	case ADDR_PREFIX67:
+		return exec_insn_addr32(insn, rax);
+	case ADDR_COMPAT:
+		break;
+	}
+	return exec_insn_compat(insn, rax);
+}
+
+/*
+ * APM Vol. 3 VMRUN, VMLOAD, VMSAVE: the VMCB's physical address is in rAX, a
+ * register of the effective address size (Vol. 3 1.2.3, 2.5.6): with the
+ * address-size prefix 67h in 64-bit mode it is EAX, and bits 63:32 of RAX are
+ * ignored.  Those bits hold garbage that, were it used, would make the address
+ * exceed MAXPHYADDR (#GP(0), check gp).  VMRUN must run the VMCB at EAX (L2
+ * reaches its VMMCALL), VMSAVE must store into the page at EAX (its STAR field
+ * then holds L1's STAR), and VMLOAD must load from it (KernelGsBase).  The same
+ * holds for VMLOAD and VMSAVE from a compatibility-mode code segment, whose
+ * address size is 32 bits (compat).  The control (rax64_gp): without the
+ * prefix, in 64-bit mode, the same RAX raises #GP(0).
+ */
+static void check_addr32(void)
+{
+	static const char *const mode_names[] = { "rax64_gp", "prefix67", "compat" };
+	uint8_t *page;
+	uint64_t stack = (uint64_t)__builtin_frame_address(0);
+	char name[48], buf[64];
+
+	if (!svm_require())
+		return;
+	page = alloc_page();
+	if ((uint64_t)page >> 32 || (uint64_t)vcpu->vmcb >> 32 || stack >> 32) {
+		skip("", "the VMCB, the scratch page or the stack lies above 4 GiB: EAX cannot address it");
+		return;
+	}
+	for (enum addr_mode mode = ADDR_RAX64; mode <= ADDR_COMPAT; mode++) {
+		uint64_t saved_kgs, loaded, star;
+		struct fault f;
+		bool want_gp = mode == ADDR_RAX64;
+
+		if (mode != ADDR_COMPAT) {
+			snprintf(name, sizeof(name), "vmrun.%s", mode_names[mode]);
+			prepare();
+			vcpu->vmcb->control.exit_code = 0;
+			f = exec_in_mode(mode, INSN_VMRUN, (uint64_t)vcpu->vmcb | RAX_UPPER_GARBAGE);
+			asm volatile("stgi");
+			if (want_gp)
+				check_msg(fault_is(&f, X86_VEC_GP, 0), name,
+					  "VMRUN, RAX = the VMCB | %#lx: %s; expected #GP(0)",
+					  (uint64_t)RAX_UPPER_GARBAGE, fault_str(&f, buf, sizeof(buf)));
+			else
+				check_msg(!f.raised && vcpu->vmcb->control.exit_code == SVM_EXIT_VMMCALL,
+					  name, "VMRUN, EAX = the VMCB, RAX[63:32] = %#lx: %s, VMCB EXITCODE "
+					  "%#lx; expected L2 to run to VMMCALL (0x81)",
+					  (uint64_t)(RAX_UPPER_GARBAGE >> 32),
+					  fault_str(&f, buf, sizeof(buf)), vcpu->vmcb->control.exit_code);
+		}
+
+		snprintf(name, sizeof(name), "vmsave.%s", mode_names[mode]);
+		memset(page, 0xa5, PAGE_SIZE);
+		star = rdmsr(MSR_STAR);
+		f = exec_in_mode(mode, INSN_VMSAVE, (uint64_t)page | RAX_UPPER_GARBAGE);
+		if (want_gp)
+			check_msg(fault_is(&f, X86_VEC_GP, 0), name,
+				  "VMSAVE, RAX = a page | %#lx: %s; expected #GP(0)",
+				  (uint64_t)RAX_UPPER_GARBAGE, fault_str(&f, buf, sizeof(buf)));
+		else
+			check_msg(!f.raised && ((struct vmcb *)page)->save.star == star, name,
+				  "VMSAVE: %s, STAR field %#lx; expected L1's STAR %#lx in the page at EAX",
+				  fault_str(&f, buf, sizeof(buf)), ((struct vmcb *)page)->save.star, star);
+
+		/* The page holds L1's own state: load it with KernelGsBase changed. */
+		snprintf(name, sizeof(name), "vmload.%s", mode_names[mode]);
+		asm volatile("vmsave %%rax" : : "a"(page) : "memory");
+		saved_kgs = ((struct vmcb *)page)->save.kernel_gs_base;
+		((struct vmcb *)page)->save.kernel_gs_base = ADDR32_KERNEL_GS_BASE;
+		f = exec_in_mode(mode, INSN_VMLOAD, (uint64_t)page | RAX_UPPER_GARBAGE);
+		loaded = rdmsr(MSR_KERNEL_GS_BASE);
+		wrmsr(MSR_KERNEL_GS_BASE, saved_kgs);
+		if (want_gp)
+			check_msg(fault_is(&f, X86_VEC_GP, 0) && loaded == saved_kgs, name,
+				  "VMLOAD, RAX = a page | %#lx: %s, KernelGsBase %#lx; expected #GP(0) "
+				  "and L1's %#lx kept", (uint64_t)RAX_UPPER_GARBAGE,
+				  fault_str(&f, buf, sizeof(buf)), loaded, saved_kgs);
+		else
+			check_msg(!f.raised && loaded == ADDR32_KERNEL_GS_BASE, name,
+				  "VMLOAD: %s, KernelGsBase %#lx; expected %#lx from the page at EAX",
+				  fault_str(&f, buf, sizeof(buf)), loaded,
+				  (uint64_t)ADDR32_KERNEL_GS_BASE);
+	}
+}
+
 /*
  * APM Vol. 2 Table B-1: EXITCODE (VMCB 070h) is 64 bits; Appendix C:
  * VMEXIT_INVALID is -1, so all 64 bits are set (ASID 0 makes the VMCB illegal).
@@ -356,6 +541,7 @@ static const struct check_entry checks[] = {
 	{ "npt", run_probes },
 	{ "ud", check_ud },
 	{ "gp", check_gp },
+	{ "addr32", check_addr32 },
 };
 
 DEFINE_TEST("svm_vmrun", checks, .setup = setup);

@@ -578,19 +578,6 @@ static void check_efer(void)
 
 /* ------------------------------------------------------------ debug controls */
 
-static uint64_t read_dr7(void)
-{
-	uint64_t v;
-
-	asm volatile("mov %%dr7, %0" : "=r"(v));
-	return v;
-}
-
-static void write_dr7(uint64_t v)
-{
-	asm volatile("mov %0, %%dr7" : : "r"(v));
-}
-
 #define DEBUGCTL_BTF	BIT(1)
 
 /*

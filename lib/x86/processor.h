@@ -180,18 +180,21 @@ DEFINE_CR_ACCESSORS(4)
 DEFINE_CR_ACCESSORS(8)
 #undef DEFINE_CR_ACCESSORS
 
-static inline uint64_t read_dr6(void)
-{
-	uint64_t v;
-
-	asm volatile("mov %%dr6, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_dr6(uint64_t v)
-{
-	asm volatile("mov %0, %%dr6" : : "r"(v));
-}
+#define DEFINE_DR_ACCESSORS(n)                                                 \
+	static inline uint64_t read_dr##n(void)                                \
+	{                                                                      \
+		uint64_t v;                                                    \
+		asm volatile("mov %%dr" #n ", %0" : "=r"(v));                  \
+		return v;                                                      \
+	}                                                                      \
+	static inline void write_dr##n(uint64_t v)                             \
+	{                                                                      \
+		asm volatile("mov %0, %%dr" #n : : "r"(v));                    \
+	}
+DEFINE_DR_ACCESSORS(0)
+DEFINE_DR_ACCESSORS(6)
+DEFINE_DR_ACCESSORS(7)
+#undef DEFINE_DR_ACCESSORS
 
 static inline uint64_t read_rflags(void)
 {
