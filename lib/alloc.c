@@ -4,6 +4,7 @@
  */
 #include "alloc.h"
 #include "report.h"
+#include "spinlock.h"
 
 #define MAX_RANGES 32
 
@@ -15,6 +16,8 @@ static struct range ranges[MAX_RANGES];
 static unsigned range_count;
 static void *free_list;
 static uint64_t free_list_pages;
+/* Several CPUs may allocate at once (smp.h). */
+static struct spinlock alloc_lock;
 
 void page_alloc_add_range(uint64_t start, uint64_t end)
 {
@@ -29,26 +32,34 @@ void *alloc_pages(size_t count, size_t align)
 {
 	if (align < PAGE_SIZE)
 		align = PAGE_SIZE;
+	spin_lock(&alloc_lock);
 	for (unsigned i = 0; i < range_count; i++) {
 		struct range *r = &ranges[i];
 		uint64_t base = ALIGN_UP(r->next, (uint64_t)align);
 
 		if (base < r->end && (r->end - base) / PAGE_SIZE >= count) {
 			r->next = base + count * PAGE_SIZE;
+			spin_unlock(&alloc_lock);
 			memset((void *)base, 0, count * PAGE_SIZE);
 			return (void *)base;
 		}
 	}
+	spin_unlock(&alloc_lock);
 	report_abort("out of memory: %zu pages aligned to %#zx requested", count, align);
 }
 
 void *alloc_page(void)
 {
-	if (free_list) {
-		void *page = free_list;
+	void *page;
 
+	spin_lock(&alloc_lock);
+	page = free_list;
+	if (page) {
 		free_list = *(void **)page;
 		free_list_pages--;
+	}
+	spin_unlock(&alloc_lock);
+	if (page) {
 		memset(page, 0, PAGE_SIZE);
 		return page;
 	}
@@ -57,9 +68,11 @@ void *alloc_page(void)
 
 void free_page(void *page)
 {
+	spin_lock(&alloc_lock);
 	*(void **)page = free_list;
 	free_list = page;
 	free_list_pages++;
+	spin_unlock(&alloc_lock);
 }
 
 uint64_t page_alloc_free_pages(void)

@@ -3,6 +3,7 @@
  * width and precision (also '*'), length modifiers hh h l ll z t j.
  */
 #include "libhvt.h"
+#include "spinlock.h"
 
 struct out {
 	char *buf;
@@ -229,12 +230,25 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
+/*
+ * One printf is one write under one lock, so lines from several CPUs never
+ * interleave on the console (docs/protocol.md: one record per line).
+ */
+static struct spinlock console_lock;
+
+static void console_write_locked(const char *buf, size_t len)
+{
+	spin_lock(&console_lock);
+	console_write(buf, len);
+	spin_unlock(&console_lock);
+}
+
 int vprintf(const char *fmt, va_list ap)
 {
 	char buf[1024];
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 
-	console_write(buf, MIN((size_t)n, sizeof(buf) - 1));
+	console_write_locked(buf, MIN((size_t)n, sizeof(buf) - 1));
 	return n;
 }
 
@@ -251,5 +265,5 @@ int printf(const char *fmt, ...)
 
 void puts(const char *s)
 {
-	console_write(s, strlen(s));
+	console_write_locked(s, strlen(s));
 }

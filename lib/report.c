@@ -3,11 +3,13 @@
  * result is formatted into one buffer and written at once, so that it stays one line.
  */
 #include "report.h"
+#include "spinlock.h"
 
 #define NAME_MAX_LEN 200
 #define PREFIX_DEPTH 8
 
 static struct report_counts counts;
+static struct spinlock result_lock;
 static unsigned sequence;
 static const char *entry_name;
 static char prefixes[PREFIX_DEPTH][64];
@@ -60,6 +62,8 @@ static void emit_result(enum result r, const char *own_name, const char *fmt, va
 		vsnprintf(detail, sizeof(detail), fmt, ap);
 	sanitize_text(detail);
 
+	/* A result from another CPU gets the next sequence number and its line in that order. */
+	spin_lock(&result_lock);
 	switch (r) {
 	case RESULT_PASS:
 		counts.pass++;
@@ -79,6 +83,7 @@ static void emit_result(enum result r, const char *own_name, const char *fmt, va
 		printf("HVT PASS %u %s\n", sequence, name);
 	else
 		printf("HVT %s %u %s: %s\n", result_word[r], sequence, name, detail);
+	spin_unlock(&result_lock);
 }
 
 static void emit_result_args(enum result r, const char *own_name, const char *fmt, ...)

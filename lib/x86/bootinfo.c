@@ -11,6 +11,8 @@
 #define MB2_TAG_END		0
 #define MB2_TAG_CMDLINE		1
 #define MB2_TAG_MMAP		6
+#define MB2_TAG_ACPI_OLD	14	/* a copy of the ACPI 1.0 RSDP */
+#define MB2_TAG_ACPI_NEW	15	/* a copy of the ACPI 2.0+ RSDP */
 
 #define E820_RAM		1
 
@@ -53,6 +55,13 @@ static void set_cmdline(const char *s)
 		bootinfo.cmdline_truncated = true;
 }
 
+static void set_rsdp(const void *rsdp, size_t size)
+{
+	size = MIN(size, sizeof(bootinfo.acpi_rsdp));
+	memcpy(bootinfo.acpi_rsdp, rsdp, size);
+	bootinfo.has_acpi_rsdp = size >= 20;
+}
+
 static const char *parse_multiboot2(uint64_t info)
 {
 	uint32_t total = *(const uint32_t *)info;
@@ -77,6 +86,9 @@ static const char *parse_multiboot2(uint64_t info)
 				if (m->type == E820_RAM)
 					add_ram(m->base, m->length);
 			}
+		} else if (tag->type == MB2_TAG_ACPI_NEW ||
+			   (tag->type == MB2_TAG_ACPI_OLD && !bootinfo.has_acpi_rsdp)) {
+			set_rsdp((const void *)(p + 8), tag->size - 8);
 		}
 		p += ALIGN_UP((uint64_t)tag->size, 8);
 	}
@@ -125,6 +137,8 @@ static const char *parse_pvh(const struct pvh_start_info *si)
 	bootinfo.pvh_flags = si->flags;
 	if (si->cmdline_paddr)
 		set_cmdline((const char *)si->cmdline_paddr);
+	if (si->rsdp_paddr)
+		set_rsdp((const void *)si->rsdp_paddr, 36);
 	if (si->version < 1 || !si->memmap_paddr || !si->memmap_entries)
 		return memory_map_from_xen();
 	map = (const void *)si->memmap_paddr;

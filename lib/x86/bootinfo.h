@@ -23,6 +23,12 @@ struct bootinfo {
 	struct ram_range ram[BOOTINFO_MAX_RANGES];
 	unsigned ram_count;
 	bool cmdline_truncated;
+	/*
+	 * A copy of the ACPI RSDP when the loader gave one (Multiboot2 tags 14
+	 * and 15, PVH rsdp_paddr); otherwise smp.c searches the BIOS areas.
+	 */
+	uint8_t acpi_rsdp[36];
+	bool has_acpi_rsdp;
 };
 
 /* hvm_start_info.flags (Xen public/xen.h SIF_*): set for Xen's dom0. */

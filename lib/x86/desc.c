@@ -1,4 +1,5 @@
 /* TSS and IDT setup, and the dispatcher that isr.S calls for every vector. */
+#include "alloc.h"
 #include "desc.h"
 #include "fault_internal.h"
 #include "processor.h"
@@ -26,7 +27,7 @@ struct idt_gate {
 
 #define IST_STACK_SIZE 8192
 
-static struct tss64 tss;
+static struct tss64 bsp_tss;
 static struct idt_gate idt[256] __aligned(16);
 static irq_handler_t irq_handlers[256];
 static uint8_t ist_stacks[3][IST_STACK_SIZE] __aligned(16);
@@ -63,31 +64,37 @@ static void set_gate(unsigned vector, uint64_t handler, unsigned ist, unsigned d
 	g->reserved = 0;
 }
 
-static void load_tss(void)
+/*
+ * Loads @tss into the GDT @gdt and TR, with a ring-0 stack and IST stacks of
+ * its own: one per CPU, as LTR marks the descriptor busy (SDM Vol. 3A 8.2.3).
+ */
+static void load_tss(struct tss64 *tss, uint64_t *gdt, uint8_t *ring0_top, uint8_t (*ist)[IST_STACK_SIZE])
 {
-	uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
+	uint64_t base = (uint64_t)tss, limit = sizeof(*tss) - 1;
 	unsigned slot = TSS_SELECTOR / 8;
 
-	tss.rsp[0] = (uint64_t)ring0_stack + sizeof(ring0_stack);
-	tss.ist[IST_DF - 1] = (uint64_t)ist_stacks[0] + IST_STACK_SIZE;
-	tss.ist[IST_NMI - 1] = (uint64_t)ist_stacks[1] + IST_STACK_SIZE;
-	tss.ist[IST_MC - 1] = (uint64_t)ist_stacks[2] + IST_STACK_SIZE;
-	tss.iomap_base = sizeof(tss);	/* no I/O permission bitmap */
+	tss->rsp[0] = (uint64_t)ring0_top;
+	tss->ist[IST_DF - 1] = (uint64_t)ist[0] + IST_STACK_SIZE;
+	tss->ist[IST_NMI - 1] = (uint64_t)ist[1] + IST_STACK_SIZE;
+	tss->ist[IST_MC - 1] = (uint64_t)ist[2] + IST_STACK_SIZE;
+	tss->iomap_base = sizeof(*tss);	/* no I/O permission bitmap */
 
 	/* 64-bit TSS descriptor, 16 bytes (SDM Vol. 3A 8.2.3): available, present. */
-	gdt64[slot] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
-		      ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
-	gdt64[slot + 1] = base >> 32;
+	gdt[slot] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
+		    ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
+	gdt[slot + 1] = base >> 32;
 	asm volatile("ltr %w0" : : "r"(TSS_SELECTOR));
+}
+
+static void load_idt(void)
+{
+	struct dtr idtr = { sizeof(idt) - 1, (uint64_t)idt };
+
+	asm volatile("lidt %0" : : "m"(idtr));
 }
 
 void desc_setup(void)
 {
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __packed idtr = { sizeof(idt) - 1, (uint64_t)idt };
-
 	for (unsigned v = 0; v < 256; v++) {
 		unsigned ist = v == X86_VEC_DF ? IST_DF : v == X86_VEC_NMI ? IST_NMI :
 			       v == X86_VEC_MC ? IST_MC : 0;
@@ -96,8 +103,33 @@ void desc_setup(void)
 
 		set_gate(v, (uint64_t)isr_stubs + 16 * v, ist, dpl);
 	}
-	load_tss();
-	asm volatile("lidt %0" : : "m"(idtr));
+	load_tss(&bsp_tss, gdt64, ring0_stack + sizeof(ring0_stack), ist_stacks);
+	load_idt();
+}
+
+void desc_setup_ap(void)
+{
+	/* One page holds the GDT copy and the TSS; the stacks come separately. */
+	uint8_t *page = alloc_page();
+	uint64_t *gdt = (uint64_t *)page;
+	struct tss64 *ap_tss = (struct tss64 *)(page + 2048);
+	uint8_t *ring0 = alloc_pages(sizeof(ring0_stack) / PAGE_SIZE, PAGE_SIZE);
+	uint8_t (*ist)[IST_STACK_SIZE] = alloc_pages(3 * IST_STACK_SIZE / PAGE_SIZE, PAGE_SIZE);
+	size_t size = (gdt64_end - gdt64) * sizeof(*gdt);
+	struct dtr gdtr = { size - 1, (uint64_t)gdt };
+
+	memcpy(gdt, gdt64, size);
+	asm volatile("lgdt %0" : : "m"(gdtr));
+	load_tss(ap_tss, gdt, ring0 + sizeof(ring0_stack), ist);
+	load_idt();
+}
+
+uint64_t *gdt_current(void)
+{
+	struct dtr gdtr;
+
+	asm volatile("sgdt %0" : "=m"(gdtr));
+	return (uint64_t *)gdtr.base;
 }
 
 void irq_set_handler(unsigned vector, irq_handler_t handler)

@@ -20,9 +20,28 @@
 #define IST_NMI	2
 #define IST_MC	3
 
-#ifndef __ASSEMBLY__
+#ifdef __ASSEMBLY__
+
+/* 64-bit entry code (entry.S, smp_trampoline.S): flat data segments, FS and GS null. */
+.macro load_kernel_data_segments
+	movl $KERNEL_DS, %eax
+	movl %eax, %ds
+	movl %eax, %es
+	movl %eax, %ss
+	xorl %eax, %eax
+	movl %eax, %fs
+	movl %eax, %gs
+.endm
+
+#else
 
 #include "libhvt.h"
+
+/** A GDTR or IDTR image, as LGDT/SGDT move it. */
+struct dtr {
+	uint16_t limit;
+	uint64_t base;
+} __packed;
 
 /** The registers saved by the interrupt entry (isr.S), in memory order. */
 struct ex_regs {
@@ -40,6 +59,12 @@ typedef void (*irq_handler_t)(struct ex_regs *regs);
 /** Loads the TSS and the IDT; called once at boot. */
 void desc_setup(void);
 
+/** On an AP (smp.c): a GDT copy with a TSS and stacks of its own, and the IDT. */
+void desc_setup_ap(void);
+
+/** The GDT this CPU runs on (gdt64 on the BSP, a copy on the APs). */
+uint64_t *gdt_current(void);
+
 /**
  * Routes @vector (32..255) to @handler, or back to "unexpected" with NULL.
  * Exceptions (0..31) are not routed here: catch them with fault.h.
@@ -52,7 +77,7 @@ bool vector_has_error_code(unsigned vector);
 /** Mnemonic of an exception vector ("#GP"), or "IRQ". */
 const char *vector_name(unsigned vector);
 
-extern uint64_t gdt64[];
+extern uint64_t gdt64[], gdt64_end[];
 
 #endif /* __ASSEMBLY__ */
 #endif

@@ -106,13 +106,7 @@ entry32:
 
 	.code64
 entry64:
-	movl $KERNEL_DS, %eax
-	movl %eax, %ds
-	movl %eax, %es
-	movl %eax, %ss
-	xorl %eax, %eax
-	movl %eax, %fs
-	movl %eax, %gs
+	load_kernel_data_segments
 	movabsq $boot_stack_top, %rsp
 	xorl %ebp, %ebp
 	movl boot_magic, %edi
@@ -139,6 +133,7 @@ gdt64:
 	.quad 0, 0			/* 0x30 TSS, filled by desc.c */
 	.quad 0x008f9b000000ffff	/* 0x40 kernel code, 16-bit */
 	.quad 0x008f93000000ffff	/* 0x48 kernel data, 16-bit */
+	.globl gdt64_end
 gdt64_end:
 
 	.balign 8

@@ -6,6 +6,7 @@
 #include "fault.h"
 #include "fault_internal.h"
 #include "report.h"
+#include "smp.h"
 
 struct extable_entry {
 	uint64_t insn, fixup;
@@ -19,8 +20,11 @@ struct catch_context {
 extern const struct extable_entry __start_ex_table[], __stop_ex_table[];
 int catch_save(struct catch_context *ctx) __attribute__((returns_twice));
 
-static struct fault last_fault;
-static struct catch_context *active_catch;
+/* Per CPU: each catches its own faults (smp.h). */
+static struct fault last_faults[SMP_MAX_CPUS];
+static struct catch_context *active_catches[SMP_MAX_CPUS];
+#define last_fault (last_faults[this_cpu_id()])
+#define active_catch (active_catches[this_cpu_id()])
 
 void fault_clear(void)
 {

@@ -6,6 +6,7 @@
 #include "pagetable.h"
 #include "processor.h"
 #include "report.h"
+#include "smp.h"
 #include "svm.h"
 
 #define VM_CR_SVMDIS BIT(4)
@@ -29,7 +30,9 @@ _Static_assert(offsetof(struct svm_gprs, rdi) == 32 && offsetof(struct svm_gprs,
 
 void svm_vmrun(struct svm_gprs *gprs, uint64_t vmcb_pa, uint64_t host_area_pa);
 
-static void *host_area;
+/* Per CPU: the area svm_vmrun() saves the host's VMSAVE state to (smp.h). */
+static void *host_areas[SMP_MAX_CPUS];
+#define host_area (host_areas[this_cpu_id()])
 
 bool svm_supported(const char **why_not)
 {
@@ -172,7 +175,7 @@ void svm_vcpu_reset(struct svm_vcpu *vcpu, void *rip)
 
 struct svm_vcpu *svm_vcpu_create(void)
 {
-	static struct svm_vcpu vcpus[4];
+	static struct svm_vcpu vcpus[MAX(4, SMP_MAX_CPUS)];
 	static unsigned count;
 	struct svm_vcpu *vcpu;
 

@@ -7,6 +7,7 @@
 #include "pagetable.h"
 #include "processor.h"
 #include "report.h"
+#include "smp.h"
 #include "vmx.h"
 
 _Static_assert(offsetof(struct vmx_gprs, rdi) == 40 && offsetof(struct vmx_gprs, rbp) == 48 &&
@@ -15,8 +16,11 @@ _Static_assert(offsetof(struct vmx_gprs, rdi) == 40 && offsetof(struct vmx_gprs,
 uint64_t vmx_enter(struct vmx_gprs *gprs, int resume);
 extern char vmx_exit_point[];
 
-static void *vmxon_region;
-static bool in_vmx_operation;
+/* Per CPU (smp.h): each has its own VMXON region and VMX operation. */
+static void *vmxon_regions[SMP_MAX_CPUS];
+static bool vmx_operation[SMP_MAX_CPUS];
+#define vmxon_region (vmxon_regions[this_cpu_id()])
+#define in_vmx_operation (vmx_operation[this_cpu_id()])
 
 /* ------------------------------------------------------------ instructions */
 
@@ -488,15 +492,10 @@ const char *vmx_exit_name(uint32_t reason)
 
 /* ------------------------------------------------------------ the vCPU */
 
-struct dtr {
-	uint16_t limit;
-	uint64_t base;
-} __packed;
-
 /* Base of the 16-byte system descriptor (TSS) at @sel in the GDT (SDM Vol. 3A 8.2.3). */
 static uint64_t system_desc_base(uint16_t sel)
 {
-	uint64_t lo = gdt64[sel / 8], hi = gdt64[sel / 8 + 1];
+	uint64_t *gdt = gdt_current(), lo = gdt[sel / 8], hi = gdt[sel / 8 + 1];
 
 	return ((lo >> 16) & 0xffffff) | (((lo >> 56) & 0xff) << 24) | ((hi & 0xffffffff) << 32);
 }
@@ -588,7 +587,7 @@ static void write_guest_state(struct vmx_vcpu *vcpu, void *rip)
 	struct dtr gdtr, idtr;
 	uint32_t entry = vmcs_read(VMCS_ENTRY_CONTROLS);
 	uint16_t tr = read_sel(4);
-	uint64_t trd = gdt64[tr / 8];
+	uint64_t trd = gdt_current()[tr / 8];
 
 	asm volatile("sgdt %0; sidt %1" : "=m"(gdtr), "=m"(idtr));
 	/* SDM Vol. 3C 25.4, "Guest-State Area"; checks in 27.3.1. */
@@ -679,7 +678,7 @@ void vmx_vcpu_reset(struct vmx_vcpu *vcpu, void *rip)
 
 struct vmx_vcpu *vmx_vcpu_create(void)
 {
-	static struct vmx_vcpu vcpus[4];
+	static struct vmx_vcpu vcpus[MAX(4, SMP_MAX_CPUS)];
 	static unsigned count;
 	struct vmx_vcpu *vcpu;
 
