@@ -617,9 +617,12 @@ start_unit() {
 	secs=$REPLY
 
 	# What the hypervisor prints goes to $base.err, which is removed when empty.
+	# The clock starts before the spawn, as the job's timeout does: a unit that
+	# timed out never reports less time than its limit.
+	local started=$EPOCHREALTIME
 	hv_spawn --output "$base.err" "${links[@]}" "$secs" "${HV_ARGV[@]}" </dev/null
 	job_unit[$HV_PID]=$unit
-	job_start[$HV_PID]=$EPOCHREALTIME
+	job_start[$HV_PID]=$started
 }
 
 # Turn a finished job's console into its verdict and report it.
