@@ -6,7 +6,10 @@
 # Source it; it defines functions only. docs/runner.md describes the rules.
 #
 # A hypervisor is named KIND or KIND@VERSION: qemu-tcg, qemu-kvm, bochs, xen,
-# qemu-tcg@10.0, bochs@3.0, xen@4.20. Each kind maps to a backend (qemu,
+# qemu-tcg@10.0, bochs@3.0, xen@4.20. A QEMU or Bochs VERSION may end in
+# -gcov: the gcov-instrumented build of `make coverage` (qemu-tcg@7.2-gcov,
+# bochs@3.0-gcov; docs/coverage.md), only ever build/hv/NAME-VERSION, never
+# the configured binary. Each kind maps to a backend (qemu,
 # bochs, xen) that defines:
 #   _hv_BACKEND_binary H     set HV_BINARY to H's binary; or return 1 with
 #                            HV_REASON
@@ -132,7 +135,8 @@ _hv_abspath() {
 hv_known() {
 	local kind=${1%%@*}
 	[[ " $HV_KINDS " == *" $kind "* && -n "$kind" ]] || return 1
-	[[ "$1" != *@* ]] || [[ "${1#*@}" =~ ^[0-9]+(\.[0-9]+)*$ ]]
+	[[ "$1" != *@* ]] || [[ "${1#*@}" =~ ^[0-9]+(\.[0-9]+)*$ ]] ||
+		{ [[ "${1#*@}" =~ ^[0-9]+(\.[0-9]+)*-gcov$ ]] && [[ "${_hv_backends[$kind]}" != xen ]]; }
 }
 
 hv_kind() {
@@ -172,7 +176,7 @@ _hv_resolve_binary() {
 	[[ -n "$want" ]] && _hv_plan_input file "$provisioned"
 	if [[ -z "$want" ]]; then
 		HV_BINARY=$configured
-	elif command -v "$configured" >/dev/null 2>&1 &&
+	elif [[ "$want" != *-gcov ]] && command -v "$configured" >/dev/null 2>&1 &&
 		_hv_version_in "$("$version_fn" "$configured")" "$want"; then
 		HV_BINARY=$configured
 	elif [[ -x "$provisioned" ]]; then
@@ -180,7 +184,8 @@ _hv_resolve_binary() {
 	else
 		dir=${provisioned#"$(_hv_provisioned_dir)/"}
 		dir=${dir%%/*}
-		HV_REASON="${h%%@*} $want is not provisioned: build/hv/$dir is missing (run scripts/get-hypervisor ${dir%-*} ${dir##*-}) and '$configured' is not $want"
+		HV_REASON="${h%%@*} $want is not provisioned: build/hv/$dir is missing (run scripts/get-hypervisor ${dir%%-*} ${dir#*-})"
+		[[ "$want" == *-gcov ]] || HV_REASON+=" and '$configured' is not $want"
 		return 1
 	fi
 	if ! command -v "$HV_BINARY" >/dev/null 2>&1; then

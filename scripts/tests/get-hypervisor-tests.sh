@@ -130,7 +130,7 @@ test_unknown() {
 	gh qemu 9.9
 	expect_rc 1
 	expect_stderr_lines 1
-	expect_line "$err" "^get-hypervisor: qemu: unknown version '9\.9' \(known: 10\.0\)$"
+	expect_line "$err" "^get-hypervisor: qemu: unknown version '9\.9' \(known: 10\.0 7\.2-gcov\)$"
 	expect_no_apt
 	finish "an unknown QEMU version: one error line naming it, exit 1"
 
@@ -156,6 +156,8 @@ test_list_empty() {
 	expect_line "$out" '^bochs +3\.0 +.*trixie.* not provisioned$'
 	expect_line "$out" '^xen +4\.17 +.*bookworm.* not provisioned$'
 	expect_line "$out" '^xen +4\.20 +.*trixie.* not provisioned$'
+	expect_line "$out" '^qemu +7\.2-gcov +.*bookworm.*gcov.* not provisioned$'
+	expect_line "$out" '^bochs +3\.0-gcov +.*trixie.*gcov.* not provisioned$'
 	expect_line "$out" "^cache: $CACHE\$"
 	expect_no_apt
 	finish "--list on an empty cache: every version, not provisioned, no apt"
@@ -248,6 +250,16 @@ test_bochs_key() {
 	gh --cache-path qemu 10.0
 	expect_line "$out" "^$CACHE/trees/qemu-10\.0\$"
 	finish "the QEMU cache key is NAME-VERSION"
+	local plain gcov
+	plain=$(gh --cache-path bochs 3.0 && cat "$out")
+	gh --cache-path bochs 3.0-gcov
+	expect_rc 0
+	expect_line "$out" "^$CACHE/trees/bochs-3\.0-gcov-[0-9a-f]{12}\$"
+	gcov=$(cat "$out")
+	[[ "${plain##*-}" != "${gcov##*-}" ]] || fail "the gcov build has the hash of the plain one"
+	gh --cache-path qemu 7.2-gcov
+	expect_line "$out" "^$CACHE/trees/qemu-7\.2-gcov-[0-9a-f]{12}\$"
+	finish "the gcov builds' keys hold a hash of their options and flags, not the plain build's"
 }
 
 test_partial() {
@@ -328,6 +340,8 @@ test_archive_lacks() {
 	expect_line "$err" 'qemu 10\.0: the archive has no'
 	expect_line "$err" 'bochs 3\.0: the archive has no'
 	finish "--all goes on past a failure and exits non-zero"
+	expect_no_line "$err" 'gcov'
+	finish "--all leaves the gcov builds of make coverage alone"
 }
 
 setup

@@ -350,6 +350,23 @@ test_availability() {
 	expect_rc 3
 	expect_line "$err" 'qemu-tcg@99.1 cannot run guests: qemu-tcg 99.1 is not provisioned: .*scripts/get-hypervisor qemu 99.1'
 	finish "a version that is not provisioned is named, with the command that provisions it"
+
+	# The configured QEMU is 7.2.0 (the fake's default), but not a gcov build.
+	run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg@7.2-gcov
+	expect_rc 3
+	expect_line "$err" 'qemu-tcg 7\.2-gcov is not provisioned: build/hv/qemu-7\.2-gcov is missing \(run scripts/get-hypervisor qemu 7\.2-gcov\)$'
+	finish "a gcov build is never the configured binary, even of that version"
+	mkdir -p "$TREE/build/hv/qemu-7.2-gcov/bin"
+	ln -s "$FAKE" "$TREE/build/hv/qemu-7.2-gcov/bin/qemu-system-x86_64"
+	run_tests --config "$WORK/pass.cfg" --hypervisor qemu-tcg@7.2-gcov
+	expect_rc 0
+	expect_line "$out" '^PASS  pass \(qemu-tcg@7\.2-gcov\)'
+	finish "a provisioned gcov build runs as build/hv/qemu-VERSION-gcov"
+	rm -rf "$TREE/build/hv/qemu-7.2-gcov"
+	run_tests --config "$WORK/pass.cfg" --hypervisor xen@4.20-gcov
+	expect_rc 2
+	expect_line "$err" "unknown hypervisor 'xen@4\.20-gcov'"
+	finish "Xen has no gcov build"
 	forget_probes
 }
 
