@@ -434,16 +434,6 @@ static void check_vmptrst(void)
 	free_page(other);
 }
 
-/* VMCALL in VMX root operation (no dual-monitor treatment): VMfailValid(1) (31.3 VMCALL). */
-static void check_vmcall_root(void)
-{
-	if (!vmx_usable() || !ensure_on())
-		return;
-	expect_error("", vmcall_checked(), VMXERR_VMCALL_ROOT);
-}
-
-/* ------------------------------------------------------------ launch state */
-
 VMX_L2_CODE(l2_vmcall, "");
 VMX_L2_CODE(l2_twice, "vmcall");
 
@@ -455,6 +445,45 @@ static bool run_expect(const char *name, uint32_t want)
 	return check_msg(got == want, name, "exit reason %#x (%s), expected %#x (%s); entry %s", got,
 			 g ? g : "?", want, w ? w : "?", RES(vcpu->entry));
 }
+
+/* VMCALL in VMX root operation (no dual-monitor treatment): VMfailValid(1) (31.3 VMCALL). */
+static void check_vmcall_root(void)
+{
+	if (!vmx_usable() || !ensure_on())
+		return;
+	expect_error("", vmcall_checked(), VMXERR_VMCALL_ROOT);
+}
+
+/*
+ * The same rule decides before the current VMCS is looked at (31.3 VMCALL:
+ * "VMfail (VMCALL executed in VMX root operation)" comes first): with a
+ * launched current VMCS the error is still 1, not 19 (VMCALL with non-clear
+ * VMCS, which only the dual-monitor treatment reaches).
+ */
+static void check_vmcall_root_launched(void)
+{
+	if (!vmx_usable() || !ensure_on())
+		return;
+	vmx_vcpu_reset(vcpu, l2_vmcall);
+	if (!run_expect("first", VMX_EXIT_VMCALL))
+		return;
+	expect_error("", vmcall_checked(), VMXERR_VMCALL_ROOT);
+}
+
+/* Without a current VMCS, VMfail is VMfailInvalid (31.2). */
+static void check_vmcall_root_no_current(void)
+{
+	struct vmx_result r;
+
+	if (!vmx_usable() || !ensure_on())
+		return;
+	vmclear_checked((uint64_t)vcpu->vmcs);
+	r = vmcall_checked();
+	check_msg(r.outcome == VMX_FAIL_INVALID, "", "expected VMfailInvalid, got %s", RES(r));
+	vmx_vcpu_load(vcpu);
+}
+
+/* ------------------------------------------------------------ launch state */
 
 /* VMLAUNCH/VMRESUME without a current VMCS: VMfailInvalid. */
 static void check_launch_no_current(void)
@@ -682,6 +711,8 @@ static const struct check_entry checks[] = {
 	 * not implemented yet") instead of VMfailValid(1); run it by name.
 	 */
 	{ "vmcall_root", check_vmcall_root },
+	{ "vmcall_root_launched", check_vmcall_root_launched },
+	{ "vmcall_root_no_current", check_vmcall_root_no_current },
 	{ "launch.no_current", check_launch_no_current },
 	{ "launch.vmresume_clear", check_vmresume_clear },
 	{ "launch.vmlaunch_launched", check_vmlaunch_launched },
