@@ -822,6 +822,165 @@ static void check_desc_clear(void)
 		check_eq("sldt.value", vcpu->regs.rax, 0);
 }
 
+/*
+ * INVPCID (24.6.2, secondary control 12 "enable INVPCID"; 26.1.3): with the
+ * control 0 INVPCID is #UD, whatever "INVLPG exiting" says; with it 1 and
+ * "INVLPG exiting" 1 it exits with reason 58, the qualification = the
+ * displacement, sign-extended (28.2.1), and the instruction information of
+ * Table 28-14 (INVEPT, INVPCID, INVVPID: Reg2 = the type register); with
+ * "INVLPG exiting" 0 it runs in L2.
+ */
+VMX_L2_CODE(l2_invpcid, "invpcid 0x18(%rbx,%rsi,4), %rdx");
+VMX_L2_CODE(l2_invpcid_fs, "invpcid %fs:-0x10(%r8), %r11");
+VMX_L2_CODE(l2_invpcid_run, "invpcid (%rbx), %rdx");
+
+/* INVPCID_DESC (Vol. 2A INVPCID): PCID in bits 11:0, linear address in 127:64. */
+static uint64_t invpcid_desc[2] __aligned(16);
+
+static bool invpcid_prepare(void *code, bool enable, bool invlpg_exit)
+{
+	uint32_t proc = VMX_PROC_INVLPG_EXIT;
+
+	if (!vmx_require_vmx() ||
+	    !has_feature(CPU_FEATURE(7, 0, 1, 10), "INVPCID (CPUID 7.0 EBX[10])") ||
+	    !prepare(code, VMX_CTLS_PROC, invlpg_exit ? proc : 0, invlpg_exit ? 0 : proc))
+		return false;
+	/* The control's allowed-1 setting makes 0 a choice rather than the only setting. */
+	if (!vmx_require("", VMX_CTLS_PROC2, VMX_PROC2_INVPCID))
+		return false;
+	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC2, enable ? VMX_PROC2_INVPCID : 0,
+			  enable ? 0 : VMX_PROC2_INVPCID);
+	vcpu->regs.rbx = vcpu->regs.r8 = (uint64_t)invpcid_desc;
+	vcpu->regs.rsi = 0;
+	vcpu->regs.rdx = vcpu->regs.r11 = 2;
+	return true;
+}
+
+static void invpcid_ud(bool invlpg_exit)
+{
+	uint32_t reason;
+
+	if (!invpcid_prepare(l2_invpcid, false, invlpg_exit))
+		return;
+	reason = vmx_run(vcpu);
+	check_msg(reason == VMX_EXIT_EXCEPTION &&
+		  (vmcs_read(VMCS_EXIT_INTR_INFO) & VMX_INTR_INFO_VECTOR_MASK) == 6 &&
+		  vmcs_read(VMCS_GUEST_RIP) == (uint64_t)l2_invpcid, "",
+		  "expected #UD (exit 0, vector 6) at the INVPCID, got %s", vmx_exit_str(vcpu, reason));
+}
+
+static void check_invpcid_disabled(void)
+{
+	invpcid_ud(false);
+}
+
+/* The #UD has priority over the exit that "INVLPG exiting" would cause. */
+static void check_invpcid_disabled_invlpg_exit(void)
+{
+	invpcid_ud(true);
+}
+
+struct invpcid_case {
+	void *code, *end;
+	unsigned seg, base, reg2, scale;
+	int index;			/* -1: none */
+	uint64_t disp;
+};
+
+static void invpcid_exit(const struct invpcid_case *c)
+{
+	struct vmx_insn_info ii;
+
+	if (!invpcid_prepare(c->code, true, true))
+		return;
+	if (!vmx_check_exit(vcpu, VMX_EXIT_INVPCID, c->code, (char *)c->end - (char *)c->code))
+		return;
+	check_eq("qual", vmcs_read(VMCS_EXIT_QUALIFICATION), c->disp);
+	ii = vmx_exit_insn_info();
+	check_eq("info.is_reg", ii.is_reg, false);
+	check_eq("info.addr_size", ii.addr_size, 2);
+	check_eq("info.seg", ii.seg, c->seg);
+	check_eq("info.base_valid", ii.base_valid, true);
+	check_eq("info.base", ii.base, c->base);
+	check_eq("info.index_valid", ii.index_valid, c->index >= 0);
+	if (c->index >= 0) {
+		check_eq("info.index", ii.index, c->index);
+		check_eq("info.scale", ii.scale, c->scale);
+	}
+	check_eq("info.reg2", ii.reg2, c->reg2);
+}
+
+static void check_invpcid_exit(void)
+{
+	static const struct invpcid_case c = {
+		l2_invpcid, l2_invpcid_end, VMX_SEG_DS, VMX_GPR_RBX, VMX_GPR_RDX, 2, VMX_GPR_RSI, 0x18,
+	};
+
+	invpcid_exit(&c);
+}
+
+static void check_invpcid_exit_fs(void)
+{
+	static const struct invpcid_case c = {
+		l2_invpcid_fs, l2_invpcid_fs_end, VMX_SEG_FS, VMX_GPR_R8, VMX_GPR_R11, 0, -1, -0x10ull,
+	};
+
+	invpcid_exit(&c);
+}
+
+/* Without "INVLPG exiting", INVPCID runs in L2: @type with the descriptor for @addr. */
+static void invpcid_runs(uint64_t type, uint64_t addr)
+{
+	if (!invpcid_prepare(l2_invpcid_run, true, false))
+		return;
+	invpcid_desc[0] = 0;		/* PCID 0: valid with CR4.PCIDE 0 */
+	invpcid_desc[1] = addr;
+	vcpu->regs.rdx = type;
+	vmx_check_runs_to(vcpu, "", l2_invpcid_run_end);
+}
+
+static void check_invpcid_clear_all(void)
+{
+	invpcid_runs(2, 0);
+}
+
+static void check_invpcid_clear_address(void)
+{
+	invpcid_runs(0, (uint64_t)mem);
+}
+
+/*
+ * That it runs, not skips: L2's INVPCID checks its operands (Vol. 2A INVPCID,
+ * protected-mode exceptions): a type above 3 or, for type 0, a non-canonical
+ * address is #GP(0).
+ */
+static void invpcid_gp(uint64_t type, uint64_t addr)
+{
+	uint32_t reason;
+
+	if (!invpcid_prepare(l2_invpcid_run, true, false))
+		return;
+	invpcid_desc[0] = 0;
+	invpcid_desc[1] = addr;
+	vcpu->regs.rdx = type;
+	reason = vmx_run(vcpu);
+	check_msg(reason == VMX_EXIT_EXCEPTION &&
+		  (vmcs_read(VMCS_EXIT_INTR_INFO) & VMX_INTR_INFO_VECTOR_MASK) == 13 &&
+		  vmcs_read(VMCS_GUEST_RIP) == (uint64_t)l2_invpcid_run, "",
+		  "type %lu, address %#lx: expected #GP (exit 0, vector 13) at the INVPCID, got %s",
+		  type, addr, vmx_exit_str(vcpu, reason));
+}
+
+static void check_invpcid_bad_type(void)
+{
+	invpcid_gp(4, 0);
+}
+
+static void check_invpcid_noncanonical(void)
+{
+	invpcid_gp(0, 0x8000000000000000ull);
+}
+
 static const struct check_entry checks[] = {
 	{ "cpuid", check_cpuid },
 	{ "cpuid_leaf", check_cpuid_leaf },
@@ -887,6 +1046,14 @@ static const struct check_entry checks[] = {
 	{ "desc.lldt", check_desc_lldt },
 	{ "desc.ltr", check_desc_ltr },
 	{ "desc.clear", check_desc_clear },
+	{ "invpcid.disabled", check_invpcid_disabled },
+	{ "invpcid.disabled_invlpg_exit", check_invpcid_disabled_invlpg_exit },
+	{ "invpcid.exit", check_invpcid_exit },
+	{ "invpcid.exit_fs", check_invpcid_exit_fs },
+	{ "invpcid.run.all_contexts", check_invpcid_clear_all },
+	{ "invpcid.run.address", check_invpcid_clear_address },
+	{ "invpcid.run.bad_type_gp", check_invpcid_bad_type },
+	{ "invpcid.run.noncanonical_gp", check_invpcid_noncanonical },
 };
 
 DEFINE_TEST("vmx_exits", checks, .setup = setup);

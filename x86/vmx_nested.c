@@ -13,7 +13,9 @@
  * VMWRITE in VMX non-root operation; 25.6.15, "VMCS Shadowing Bitmap
  * Addresses").
  *
- * Names: exit.INSN[.VARIANT].{reason,rip,len,qual,info}, vmfunc.*, shadow.*.
+ * Names: exit.INSN[.VARIANT].{reason,rip,len,qual,info}, vmfunc.*, shadow.*
+ * (shadow.{read,write,bit1}.WIDTH: one field of each width, natural, 16-,
+ * 32- and 64-bit).
  */
 #include "alloc.h"
 #include "ept.h"
@@ -300,13 +302,31 @@ static void check_vmfunc_eptp(void)
 
 /* ------------------------------------------------------------ VMCS shadowing */
 
-#define SHADOW_READ_FIELD	VMCS_GUEST_CR3		/* read bitmap bit 0 */
-#define SHADOW_WRITE_FIELD	VMCS_CR0_READ_SHADOW	/* write bitmap bit 0 */
-#define SHADOW_RO_FIELD		VMCS_EXIT_QUALIFICATION	/* write bitmap bit 0, read-only */
+/*
+ * The shadowed fields, one of each width (25.11.2, "VMREAD, VMWRITE, and
+ * Encodings of VMCS Fields": bits 14:13 of the encoding): both bitmap bits 0.
+ * The shadow VMCS holds @shadow_value; L2 reads it and writes @write_value.
+ */
+struct shadow_field {
+	const char *width;
+	uint32_t field;
+	uint64_t shadow_value, write_value;
+};
+
+static const struct shadow_field shadow_fields[] = {
+	{ "natural", VMCS_GUEST_CR3, 0x0000000012345000ull, 0x00000000000a5000ull },
+	{ "16bit", VMCS_GUEST_ES_SEL, 0x1238, 0x5a58 },
+	{ "32bit", VMCS_GUEST_ES_LIMIT, 0x00abcdef, 0x0a5a5a5a },
+	{ "64bit", VMCS_GUEST_DEBUGCTL, 0x0000001234567801ull, 0x000000a5a5a5a500ull },
+};
+
+/* Read-only fields (VM-exit information) whose VMWRITE-bitmap bit is 0. */
+static const struct shadow_field shadow_ro_fields[] = {
+	{ "natural", VMCS_EXIT_QUALIFICATION, 0, 0x00000000000a5a5aull },
+	{ "32bit", VMCS_EXIT_REASON, 0, 0x00005a5a },
+};
+
 #define SHADOW_BAD_FIELD	0x2ffeu			/* bit 12 reserved: unsupported */
-#define SHADOW_VALUE		0x0000000012345000ull
-#define WRITE_VALUE		0x00000000000a5a5aull
-#define ORDINARY_VALUE		0x0000000000000031ull
 
 /* L2: the VMX instruction, then RFLAGS into RCX. */
 VMX_L2_CODE(l2_shadow_read, "vmread %rax, %rbx\n pushfq\n popq %rcx");
@@ -320,10 +340,18 @@ static bool need_shadowing(void)
 	return vmx_require_vmx() && vmx_require("", VMX_CTLS_PROC2, VMX_PROC2_VMCS_SHADOWING);
 }
 
-static void bitmap_clear(uint8_t *bm, uint32_t field)
+static void bitmap_set_bit(uint8_t *bm, uint32_t field, bool one)
 {
 	field &= 0x7fff;
-	bm[field / 8] &= ~(1u << (field % 8));
+	if (one)
+		bm[field / 8] |= 1u << (field % 8);
+	else
+		bm[field / 8] &= ~(1u << (field % 8));
+}
+
+static void bitmap_clear(uint8_t *bm, uint32_t field)
+{
+	bitmap_set_bit(bm, field, false);
 }
 
 /*
@@ -343,11 +371,13 @@ static bool shadow_prepare(void)
 	*(uint32_t *)shadow = vmx_revision() | BIT(31);
 	memset(read_bitmap, 0xff, PAGE_SIZE);
 	memset(write_bitmap, 0xff, PAGE_SIZE);
-	bitmap_clear(read_bitmap, SHADOW_READ_FIELD);
-	bitmap_clear(read_bitmap, SHADOW_WRITE_FIELD);
+	for (unsigned i = 0; i < ARRAY_SIZE(shadow_fields); i++) {
+		bitmap_clear(read_bitmap, shadow_fields[i].field);
+		bitmap_clear(write_bitmap, shadow_fields[i].field);
+	}
+	for (unsigned i = 0; i < ARRAY_SIZE(shadow_ro_fields); i++)
+		bitmap_clear(write_bitmap, shadow_ro_fields[i].field);
 	bitmap_clear(read_bitmap, SHADOW_BAD_FIELD);
-	bitmap_clear(write_bitmap, SHADOW_WRITE_FIELD);
-	bitmap_clear(write_bitmap, SHADOW_RO_FIELD);
 	r = vmclear_checked((uint64_t)shadow);
 	if (r.outcome == VMX_SUCCEED)
 		r = vmptrld_checked((uint64_t)shadow);
@@ -355,8 +385,8 @@ static bool shadow_prepare(void)
 		test_error("", "VMPTRLD of a shadow VMCS: %s", RES(r));
 		return false;
 	}
-	vmcs_write(SHADOW_READ_FIELD, SHADOW_VALUE);
-	vmcs_write(SHADOW_WRITE_FIELD, 0);
+	for (unsigned i = 0; i < ARRAY_SIZE(shadow_fields); i++)
+		vmcs_write(shadow_fields[i].field, shadow_fields[i].shadow_value);
 	r = vmclear_checked((uint64_t)shadow);
 	if (r.outcome != VMX_SUCCEED) {
 		test_error("", "VMCLEAR of the shadow VMCS: %s", RES(r));
@@ -373,7 +403,6 @@ static void shadow_vcpu(void *rip)
 	vmcs_write(VMCS_VMCS_LINK_PTR, (uint64_t)shadow);
 	vmcs_write(VMCS_VMREAD_BITMAP, (uint64_t)read_bitmap);
 	vmcs_write(VMCS_VMWRITE_BITMAP, (uint64_t)write_bitmap);
-	vmcs_write(SHADOW_WRITE_FIELD, ORDINARY_VALUE);
 }
 
 /* Reads @field of the shadow VMCS from L1 (VMPTRLD of it, then back to the vCPU's). */
@@ -396,45 +425,88 @@ static uint64_t shadow_read(uint32_t field)
 /*
  * 26.3 / 31.3 VMREAD: in VMX non-root operation with shadowing, a field whose
  * VMREAD-bitmap bit is 0 is read from the VMCS that the link pointer names,
- * without a VM exit.
+ * without a VM exit; a field narrower than the register is zero-extended.
  */
-static void check_shadow_read(void)
+static void shadow_read_field(const struct shadow_field *f)
 {
 	uint32_t reason;
 
+	report_prefix_push("%s", f->width);
+	shadow_vcpu(l2_shadow_read);
+	/* The ordinary VMCS must differ, or the value would not tell the VMCSes apart. */
+	if (vmcs_read(f->field) == f->shadow_value) {
+		test_error("", "ordinary VMCS field %#x already holds %#lx", f->field, f->shadow_value);
+		report_prefix_pop();
+		return;
+	}
+	vcpu->regs.rax = f->field;
+	vcpu->regs.rbx = ~0ull;
+	reason = vmx_run(vcpu);
+	if (check_msg(reason == VMX_EXIT_VMCALL, "no_exit",
+		      "VMREAD of field %#x whose bit is 0: expected no exit, got %u (%s)", f->field,
+		      reason, vmx_exit_name(reason) ?: "?")) {
+		check_msg(!(vcpu->regs.rcx & FLAGS_FAIL), "succeeds", "RFLAGS %#lx: VMREAD failed",
+			  vcpu->regs.rcx);
+		check_eq("value", vcpu->regs.rbx, f->shadow_value);
+	}
+	report_prefix_pop();
+}
+
+static void check_shadow_read(void)
+{
 	if (!need_shadowing() || !shadow_prepare())
 		return;
-	shadow_vcpu(l2_shadow_read);
-	vcpu->regs.rax = SHADOW_READ_FIELD;
-	reason = vmx_run(vcpu);
-	if (!check_msg(reason == VMX_EXIT_VMCALL, "no_exit",
-		       "VMREAD of a field whose bit is 0: expected no exit, got %u (%s)", reason,
-		       vmx_exit_name(reason) ?: "?"))
-		return;
-	check_msg(!(vcpu->regs.rcx & FLAGS_FAIL), "succeeds", "RFLAGS %#lx: VMREAD failed",
-		  vcpu->regs.rcx);
-	check_eq("value", vcpu->regs.rbx, SHADOW_VALUE);
+	for (unsigned i = 0; i < ARRAY_SIZE(shadow_fields); i++)
+		shadow_read_field(&shadow_fields[i]);
 }
 
 /* VMWRITE with bit 0 writes the shadow VMCS, not the ordinary one. */
-static void check_shadow_write(void)
+static void shadow_write_field(const struct shadow_field *f)
 {
+	uint64_t ordinary;
 	uint32_t reason;
 
+	report_prefix_push("%s", f->width);
+	shadow_vcpu(l2_shadow_write);
+	ordinary = vmcs_read(f->field);
+	vcpu->regs.rax = f->field;
+	vcpu->regs.rbx = f->write_value;
+	reason = vmx_run(vcpu);
+	if (check_msg(reason == VMX_EXIT_VMCALL, "no_exit",
+		      "VMWRITE of field %#x whose bit is 0: expected no exit, got %u (%s)", f->field,
+		      reason, vmx_exit_name(reason) ?: "?")) {
+		check_msg(!(vcpu->regs.rcx & FLAGS_FAIL), "succeeds", "RFLAGS %#lx: VMWRITE failed",
+			  vcpu->regs.rcx);
+		check_eq("ordinary_unchanged", vmcs_read(f->field), ordinary);
+		check_eq("shadow_value", shadow_read(f->field), f->write_value);
+	}
+	report_prefix_pop();
+}
+
+static void check_shadow_write(void)
+{
 	if (!need_shadowing() || !shadow_prepare())
 		return;
+	for (unsigned i = 0; i < ARRAY_SIZE(shadow_fields); i++)
+		shadow_write_field(&shadow_fields[i]);
+}
+
+/* With the field's own bitmap bit 1, VMREAD exits with reason 23, VMWRITE with 25. */
+static void shadow_bit1_field(const struct shadow_field *f)
+{
+	report_prefix_push("%s", f->width);
+	bitmap_set_bit(read_bitmap, f->field, true);
+	shadow_vcpu(l2_shadow_read);
+	vcpu->regs.rax = f->field;
+	check_eq("vmread", vmx_run(vcpu), VMX_EXIT_VMREAD);
+	bitmap_set_bit(read_bitmap, f->field, false);
+	bitmap_set_bit(write_bitmap, f->field, true);
 	shadow_vcpu(l2_shadow_write);
-	vcpu->regs.rax = SHADOW_WRITE_FIELD;
-	vcpu->regs.rbx = WRITE_VALUE;
-	reason = vmx_run(vcpu);
-	if (!check_msg(reason == VMX_EXIT_VMCALL, "no_exit",
-		       "VMWRITE of a field whose bit is 0: expected no exit, got %u (%s)", reason,
-		       vmx_exit_name(reason) ?: "?"))
-		return;
-	check_msg(!(vcpu->regs.rcx & FLAGS_FAIL), "succeeds", "RFLAGS %#lx: VMWRITE failed",
-		  vcpu->regs.rcx);
-	check_eq("ordinary_unchanged", vmcs_read(SHADOW_WRITE_FIELD), ORDINARY_VALUE);
-	check_eq("shadow_value", shadow_read(SHADOW_WRITE_FIELD), WRITE_VALUE);
+	vcpu->regs.rax = f->field;
+	vcpu->regs.rbx = f->write_value;
+	check_eq("vmwrite", vmx_run(vcpu), VMX_EXIT_VMWRITE);
+	bitmap_set_bit(write_bitmap, f->field, false);
+	report_prefix_pop();
 }
 
 /* A field whose bitmap bit is 1 exits with reason 23 / 25; so does an encoding above 7FFFH. */
@@ -448,16 +520,18 @@ static void check_shadow_bit1(void)
 	shadow_vcpu(l2_shadow_write);
 	vcpu->regs.rax = VMCS_GUEST_RIP;
 	check_eq("vmwrite", vmx_run(vcpu), VMX_EXIT_VMWRITE);
+	for (unsigned i = 0; i < ARRAY_SIZE(shadow_fields); i++)
+		shadow_bit1_field(&shadow_fields[i]);
 	/* Bits 63:15 of the encoding not all 0: an exit whatever the bitmap says. */
 	shadow_vcpu(l2_shadow_read);
-	vcpu->regs.rax = BIT(15) | SHADOW_READ_FIELD;
+	vcpu->regs.rax = BIT(15) | shadow_fields[0].field;
 	check_eq("vmread_high_encoding", vmx_run(vcpu), VMX_EXIT_VMREAD);
 	shadow_vcpu(l2_shadow_write);
-	vcpu->regs.rax = BIT(32) | SHADOW_WRITE_FIELD;
+	vcpu->regs.rax = BIT(32) | shadow_fields[0].field;
 	check_eq("vmwrite_high_encoding", vmx_run(vcpu), VMX_EXIT_VMWRITE);
 	/* Shadowing control 0: every VMREAD exits (26.1.3). */
 	vmx_vcpu_reset(vcpu, l2_shadow_read);
-	vcpu->regs.rax = SHADOW_READ_FIELD;
+	vcpu->regs.rax = shadow_fields[0].field;
 	check_eq("control_off", vmx_run(vcpu), VMX_EXIT_VMREAD);
 }
 
@@ -467,6 +541,27 @@ static void check_shadow_bit1(void)
  * VMfailValid; VMWRITE of a read-only field without IA32_VMX_MISC[29] ->
  * VMfailValid.
  */
+static void shadow_read_only_field(const struct shadow_field *f)
+{
+	uint32_t reason;
+
+	report_prefix_push("%s", f->width);
+	shadow_vcpu(l2_shadow_write);
+	vcpu->regs.rax = f->field;
+	vcpu->regs.rbx = f->write_value;
+	reason = vmx_run(vcpu);
+	if (rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_VMWRITE_ANY)
+		check_msg(reason == VMX_EXIT_VMCALL && !(vcpu->regs.rcx & FLAGS_FAIL) &&
+			  shadow_read(f->field) == f->write_value, "",
+			  "IA32_VMX_MISC[29]: expected VMsucceed and the value in the shadow VMCS: "
+			  "exit %u, RFLAGS %#lx", reason, vcpu->regs.rcx);
+	else
+		check_msg(reason == VMX_EXIT_VMCALL && (vcpu->regs.rcx & FLAGS_FAIL) == X86_EFLAGS_ZF,
+			  "", "expected VMfailValid (ZF) in L2: exit %u, RFLAGS %#lx", reason,
+			  vcpu->regs.rcx);
+	report_prefix_pop();
+}
+
 static void check_shadow_fail(void)
 {
 	uint32_t reason;
@@ -475,7 +570,7 @@ static void check_shadow_fail(void)
 		return;
 	shadow_vcpu(l2_shadow_read);
 	vmcs_write(VMCS_VMCS_LINK_PTR, ~0ull);
-	vcpu->regs.rax = SHADOW_READ_FIELD;
+	vcpu->regs.rax = shadow_fields[0].field;
 	reason = vmx_run(vcpu);
 	check_msg(reason == VMX_EXIT_VMCALL && (vcpu->regs.rcx & X86_EFLAGS_CF), "link_invalid",
 		  "expected VMfailInvalid (CF) in L2 without an exit: exit %u, RFLAGS %#lx", reason,
@@ -488,19 +583,10 @@ static void check_shadow_fail(void)
 		  "unsupported_field", "expected VMfailValid (ZF) in L2: exit %u, RFLAGS %#lx", reason,
 		  vcpu->regs.rcx);
 
-	shadow_vcpu(l2_shadow_write);
-	vcpu->regs.rax = SHADOW_RO_FIELD;
-	vcpu->regs.rbx = WRITE_VALUE;
-	reason = vmx_run(vcpu);
-	if (rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_VMWRITE_ANY)
-		check_msg(reason == VMX_EXIT_VMCALL && !(vcpu->regs.rcx & FLAGS_FAIL) &&
-			  shadow_read(SHADOW_RO_FIELD) == WRITE_VALUE, "read_only",
-			  "IA32_VMX_MISC[29]: expected VMsucceed and the value in the shadow VMCS: "
-			  "exit %u, RFLAGS %#lx", reason, vcpu->regs.rcx);
-	else
-		check_msg(reason == VMX_EXIT_VMCALL && (vcpu->regs.rcx & FLAGS_FAIL) == X86_EFLAGS_ZF,
-			  "read_only", "expected VMfailValid (ZF) in L2: exit %u, RFLAGS %#lx", reason,
-			  vcpu->regs.rcx);
+	report_prefix_push("read_only");
+	for (unsigned i = 0; i < ARRAY_SIZE(shadow_ro_fields); i++)
+		shadow_read_only_field(&shadow_ro_fields[i]);
+	report_prefix_pop();
 }
 
 /*
