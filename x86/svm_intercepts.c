@@ -13,6 +13,8 @@
  * hypervisor lets through shows as #VMEXIT(#NP) rather than crashing L1.
  */
 #include "alloc.h"
+#include "desc.h"
+#include "l2_modes.h"
 #include "processor.h"
 #include "svm.h"
 #include "test.h"
@@ -396,6 +398,165 @@ static void check_cpl3(void)
 	}
 }
 
+/* ---------------------------------------------------------------- task switches */
+
+/*
+ * L2's GDT for task switches: a copy of L1's with two 32-bit TSS descriptors
+ * (APM Vol. 2 12.2, the legacy TSS): the current task's (busy) and a
+ * target (available).
+ */
+#define TS_OLD_TSS	0x50
+#define TS_NEW_TSS	0x58
+#define TS_GDT_LIMIT	(TS_NEW_TSS + 7)
+#define TSS32_LIMIT	0x67
+#define TSS_TYPE_AVAIL32	0x9
+#define TSS_TYPE_BUSY32		0xb
+/* 32-bit (legacy) TSS fields (APM Vol. 2 12.2) */
+#define TSS32_CR3	0x1c
+#define TSS32_EIP	0x20
+#define TSS32_EFLAGS	0x24
+#define TSS32_ESP	0x38
+#define TSS32_ES	0x48	/* then CS, SS, DS, FS, GS, 4 bytes apart */
+#define TSS32_IOMAP	0x66
+
+/* EXITINFO2 of #VMEXIT(TASK_SWITCH) (APM Vol. 2 15.14.1) */
+#define TS_INFO2_IRET		BIT(36)
+#define TS_INFO2_JMP		BIT(38)
+#define TS_INFO2_ERROR_CODE	BIT(44)
+
+struct task_switch_setup {
+	uint64_t *gdt;
+	uint8_t *old_tss, *new_tss;
+};
+
+static uint64_t tss32_descriptor(const void *tss, unsigned type)
+{
+	uint64_t base = (uint64_t)tss;
+
+	return TSS32_LIMIT | (base & 0xffffff) << 16 | (uint64_t)type << 40 | BIT(47) |
+	       (base >> 24) << 56;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/*
+ * A 32-bit protected-mode L2 at @code (paging off) on its own GDT, with TR the
+ * busy TS_OLD_TSS and a target task at TS_NEW_TSS whose EIP is VMMCALL; EDI
+ * points at a far pointer to TS_NEW_TSS (offset 0).
+ */
+static struct task_switch_setup task_switch_prepare(const char *code)
+{
+	static struct task_switch_setup t;
+	struct vmcb *vmcb = vcpu->vmcb;
+	uint8_t *ptr = scratch + 0x100;
+
+	if (!t.gdt) {
+		t.gdt = alloc_page();
+		t.old_tss = alloc_page();
+		t.new_tss = alloc_page();
+	}
+	memset(t.gdt, 0, PAGE_SIZE);
+	memcpy(t.gdt, gdt64, (uint8_t *)gdt64_end - (uint8_t *)gdt64);
+	t.gdt[TS_OLD_TSS / 8] = tss32_descriptor(t.old_tss, TSS_TYPE_BUSY32);
+	t.gdt[TS_NEW_TSS / 8] = tss32_descriptor(t.new_tss, TSS_TYPE_AVAIL32);
+	memset(t.old_tss, 0, PAGE_SIZE);
+	memset(t.new_tss, 0, PAGE_SIZE);
+	put32(t.new_tss + TSS32_CR3, (uint32_t)read_cr3());
+	put32(t.new_tss + TSS32_EIP, (uint32_t)(uint64_t)l2_pm32_vmmcall);
+	put32(t.new_tss + TSS32_EFLAGS, X86_EFLAGS_FIXED);
+	put32(t.new_tss + TSS32_ESP, (uint32_t)((uint64_t)vcpu->stack + PAGE_SIZE));
+	for (unsigned i = 0; i < 6; i++)
+		put32(t.new_tss + TSS32_ES + 4 * i, i == 1 ? KERNEL_CS32 : KERNEL_DS);
+	*(uint16_t *)(t.new_tss + TSS32_IOMAP) = TSS32_LIMIT + 1;
+	*(uint16_t *)(t.old_tss + TSS32_IOMAP) = TSS32_LIMIT + 1;
+
+	svm_vcpu_reset(vcpu, (void *)code);
+	svm_vcpu_set_pm32(vcpu);
+	svm_isolate_exceptions(vcpu);
+	vmcb->save.gdtr.base = (uint64_t)t.gdt;
+	vmcb->save.gdtr.limit = TS_GDT_LIMIT;
+	vmcb->save.tr.selector = TS_OLD_TSS;
+	vmcb->save.tr.attrib = 0x80 | TSS_TYPE_BUSY32;
+	vmcb->save.tr.limit = TSS32_LIMIT;
+	vmcb->save.tr.base = (uint64_t)t.old_tss;
+	vmcb->save.ldtr.selector = 0;
+	vmcb->save.ldtr.attrib = 0;
+	put32(ptr, 0);
+	*(uint16_t *)(ptr + 4) = TS_NEW_TSS;
+	vcpu->regs.rdi = (uint64_t)ptr;
+	return t;
+}
+
+/*
+ * APM Vol. 2 15.14.1 (Task Switch Intercept): with the TASK_SWITCH intercept
+ * set, a task switch in L2 exits with 7Dh before it happens: EXITINFO1 holds
+ * the target TSS selector, EXITINFO2 bit 36 is set for IRET, bit 38 for a far
+ * JMP, bit 44 (with the code in 31:0) when an error code would be pushed.  A
+ * far JMP or CALL to a TSS descriptor outside long mode switches tasks
+ * (APM Vol. 2 12.3); task switches exist only outside long mode, so L2 runs
+ * in 32-bit protected mode.  First, without the intercept, the switch runs
+ * (not_intercepted: the new task's VMMCALL, TR the target); then with it:
+ * the exit at the instruction (exit), EXITINFO1 (exitinfo1), the source bits
+ * of EXITINFO2 (exitinfo2: JMP sets 38 alone of 36, 38 and 44, CALL none),
+ * and no switch (tr_unchanged: TR and the target's available type stay).
+ */
+static void task_switch_case(const char *code, uint64_t want_info2)
+{
+	struct task_switch_setup t;
+	struct vmcb *vmcb = vcpu->vmcb;
+	uint64_t exit, info2, bits = TS_INFO2_IRET | TS_INFO2_JMP | TS_INFO2_ERROR_CODE;
+	unsigned new_type;
+	char got[48];
+
+	if (!svm_require())
+		return;
+	t = task_switch_prepare(code);
+	if (((uint64_t)scratch | (uint64_t)vcpu->stack | (uint64_t)t.gdt | (uint64_t)t.old_tss |
+	     (uint64_t)t.new_tss) >> 32) {
+		skip("", "test pages above 4 GiB: a 32-bit L2 cannot reach them");
+		return;
+	}
+	exit = svm_run(vcpu);
+	check_msg(exit == SVM_EXIT_VMMCALL && vmcb->save.rip == (uint64_t)l2_pm32_vmmcall &&
+		  vmcb->save.tr.selector == TS_NEW_TSS, "not_intercepted",
+		  "exit %s at rip %#lx, TR %#x: expected VMMCALL in the new task at %p, TR %#x",
+		  exit_text(exit, got, sizeof(got)), vmcb->save.rip, vmcb->save.tr.selector,
+		  l2_pm32_vmmcall, TS_NEW_TSS);
+
+	t = task_switch_prepare(code);
+	svm_intercept(vcpu, SVM_INTERCEPT_TASK_SWITCH, true);
+	exit = svm_run(vcpu);
+	if (!check_msg(exit == SVM_EXIT_TASK_SWITCH && vmcb->save.rip == (uint64_t)code, "exit",
+		       "exit %s (EXITINFO1 %#lx) at rip %#lx, TR %#x: expected 0x7d (TASK_SWITCH) "
+		       "at %p", exit_text(exit, got, sizeof(got)), vmcb->control.exit_info1,
+		       vmcb->save.rip, vmcb->save.tr.selector, code))
+		return;
+	check_eq("exitinfo1", vmcb->control.exit_info1, TS_NEW_TSS);
+	info2 = vmcb->control.exit_info2;
+	check_msg((info2 & bits) == want_info2, "exitinfo2",
+		  "EXITINFO2 %#lx: expected bits 36 (IRET), 38 (JMP), 44 (error code) to be %#lx",
+		  info2, want_info2);
+	new_type = (t.gdt[TS_NEW_TSS / 8] >> 40) & 0xf;
+	check_msg(vmcb->save.tr.selector == TS_OLD_TSS && vmcb->save.tr.base ==
+		  (uint64_t)t.old_tss && new_type == TSS_TYPE_AVAIL32, "tr_unchanged",
+		  "TR %#x base %#lx, target descriptor type %#x: expected TR %#x base %p and the "
+		  "target still available (%#x)", vmcb->save.tr.selector, vmcb->save.tr.base,
+		  new_type, TS_OLD_TSS, t.old_tss, TSS_TYPE_AVAIL32);
+}
+
+static void check_task_switch_jmp(void)
+{
+	task_switch_case(l2_pm32_ljmp, TS_INFO2_JMP);
+}
+
+static void check_task_switch_call(void)
+{
+	task_switch_case(l2_pm32_lcall, 0);
+}
+
 #define TABLE_ENTRY(n, ...) { "insn." #n, check_##n },
 
 static const struct check_entry checks[] = {
@@ -407,6 +568,8 @@ static const struct check_entry checks[] = {
 	{ "insn.wbinvd_not_invd", check_wbinvd_not_invd },
 	{ "insn.vmrun", check_vmrun_exit },
 	{ "insn.cpl3", check_cpl3 },
+	{ "task_switch.jmp", check_task_switch_jmp },
+	{ "task_switch.call", check_task_switch_call },
 };
 
 DEFINE_TEST("svm_intercepts", checks, .setup = setup);

@@ -9,7 +9,8 @@
  *  - LBR virtualization where CPUID reports it (15.23);
  *  - #VMEXIT disables the host's breakpoints in DR7 (15.6);
  *  - INVLPGA of the host's ASID 0 flushes the mapping at rAX, EAX with 67h
- *    (Vol. 3 INVLPGA).
+ *    (Vol. 3 INVLPGA);
+ *  - VM_CR.SVMDIS makes EFER.SVME MBZ (15.30.1).
  */
 #include "alloc.h"
 #include "desc.h"
@@ -512,6 +513,92 @@ static void check_host_dr7(void)
 		  "expected the breakpoint enables 7:0 clear", dr7, (uint64_t)(DR7_FIXED | DR7_L0));
 }
 
+/* ---------------------------------------------------------------- VM_CR.SVMDIS */
+
+/*
+ * APM Vol. 2 15.30.1: while VM_CR.LOCK (bit 3) is clear, VM_CR.SVMDIS (bit 4)
+ * can be written; while SVMDIS is set, writes to EFER treat SVME as MBZ
+ * (#GP(0)); and setting SVMDIS while EFER.SVME is 1 raises #GP(0) whatever
+ * LOCK holds.  So, with SVME = 1: WRMSR VM_CR with SVMDIS faults and leaves it
+ * clear (svmdis_with_svme).  With SVME cleared (nothing runs SVM meanwhile):
+ * setting SVME works while SVMDIS is clear (svme_writable, the positive case),
+ * SVMDIS can be set and reads back (svmdis.set), EFER with SVME then raises
+ * #GP(0) and SVME stays clear (svme_mbz), and after clearing SVMDIS
+ * (svmdis.clear) SVME can be set again (svme_writable_again).  L1's VM_CR and
+ * EFER are restored at the end (SVME clear while VM_CR is written).
+ */
+static void check_vm_cr_svmdis(void)
+{
+	uint64_t vm_cr = 0, efer = rdmsr(MSR_EFER), v = 0, svmdis, efer_on, efer_off;
+	struct fault f;
+	char buf[64];
+
+	if (!svm_require())
+		return;
+	f = rdmsr_checked(MSR_VM_CR, &vm_cr);
+	if (!check_msg(!f.raised, "rdmsr", "RDMSR VM_CR (C001_0114h): %s; it exists wherever "
+		       "SVM does", fault_str(&f, buf, sizeof(buf))))
+		return;
+	if (vm_cr & VM_CR_LOCK) {
+		skip("", "VM_CR.LOCK (bit 3) is set: SVMDIS cannot be written (VM_CR %#lx)", vm_cr);
+		return;
+	}
+
+	svmdis = vm_cr | VM_CR_SVMDIS;
+	efer_on = efer | EFER_SVME;
+	efer_off = efer & ~EFER_SVME;
+	f = wrmsr_checked(MSR_VM_CR, svmdis);
+	rdmsr_checked(MSR_VM_CR, &v);
+	check_msg(fault_is(&f, X86_VEC_GP, 0) && !(v & VM_CR_SVMDIS), "svmdis_with_svme",
+		  "WRMSR VM_CR %#lx with EFER.SVME = 1: %s, VM_CR then %#lx; expected #GP(0), "
+		  "SVMDIS clear", svmdis, fault_str(&f, buf, sizeof(buf)), v);
+
+	/* SVME off first: a VM_CR that took SVMDIS above can then be cleared. */
+	wrmsr(MSR_EFER, efer_off);
+	wrmsr_checked(MSR_VM_CR, vm_cr);
+	f = wrmsr_checked(MSR_EFER, efer_on);
+	v = rdmsr(MSR_EFER);
+	check_msg(!f.raised && (v & EFER_SVME), "svme_writable",
+		  "WRMSR EFER %#lx with SVMDIS clear: %s, EFER then %#lx; expected SVME set",
+		  efer_on, fault_str(&f, buf, sizeof(buf)), v);
+	wrmsr(MSR_EFER, efer_off);
+
+	f = wrmsr_checked(MSR_VM_CR, svmdis);
+	v = 0;
+	rdmsr_checked(MSR_VM_CR, &v);
+	if (!check_msg(!f.raised && (v & VM_CR_SVMDIS), "svmdis.set",
+		       "WRMSR VM_CR %#lx with LOCK and EFER.SVME clear: %s, VM_CR then %#lx; "
+		       "expected SVMDIS set", svmdis,
+		       fault_str(&f, buf, sizeof(buf)), v))
+		goto restore;
+
+	f = wrmsr_checked(MSR_EFER, efer_on);
+	v = rdmsr(MSR_EFER);
+	check_msg(fault_is(&f, X86_VEC_GP, 0) && !(v & EFER_SVME), "svme_mbz",
+		  "WRMSR EFER %#lx with VM_CR.SVMDIS set: %s, EFER then %#lx; expected #GP(0), "
+		  "SVME clear", efer_on, fault_str(&f, buf, sizeof(buf)), v);
+	wrmsr(MSR_EFER, efer_off);
+
+	f = wrmsr_checked(MSR_VM_CR, vm_cr);
+	rdmsr_checked(MSR_VM_CR, &v);
+	if (!check_msg(!f.raised && !(v & VM_CR_SVMDIS), "svmdis.clear",
+		       "WRMSR VM_CR %#lx: %s, VM_CR then %#lx; expected SVMDIS clear", vm_cr,
+		       fault_str(&f, buf, sizeof(buf)), v))
+		goto restore;
+	f = wrmsr_checked(MSR_EFER, efer_on);
+	v = rdmsr(MSR_EFER);
+	check_msg(!f.raised && (v & EFER_SVME), "svme_writable_again",
+		  "WRMSR EFER %#lx after clearing SVMDIS: %s, EFER then %#lx; expected SVME set",
+		  efer_on, fault_str(&f, buf, sizeof(buf)), v);
+restore:
+	wrmsr_checked(MSR_EFER, efer_off);
+	wrmsr_checked(MSR_VM_CR, vm_cr);
+	f = wrmsr_checked(MSR_EFER, efer);
+	if (f.raised || rdmsr(MSR_EFER) != efer)
+		test_error("restore", "could not restore EFER %#lx (%s): SVM stays off",
+			   efer, fault_str(&f, buf, sizeof(buf)));
+}
+
 static const struct check_entry checks[] = {
 	{ "nrip", check_nrip },
 	{ "tsc_offset", check_tsc_offset },
@@ -521,6 +608,7 @@ static const struct check_entry checks[] = {
 	{ "lbrv", check_lbrv },
 	{ "host_dr7", check_host_dr7 },
 	{ "invlpga", check_invlpga },
+	{ "vm_cr_svmdis", check_vm_cr_svmdis },
 };
 
 DEFINE_TEST("svm_misc", checks, .setup = setup);

@@ -575,23 +575,12 @@ static void l2_prepare_pm32(const struct pagetable *npt, void *rip, bool paging,
 			    uint64_t gcr3)
 {
 	struct vmcb_save *s = &vcpu->vmcb->save;
-	const struct { struct vmcb_seg *seg; uint16_t sel; } segs[] = {
-		{ &s->cs, KERNEL_CS32 }, { &s->ss, KERNEL_DS }, { &s->ds, KERNEL_DS },
-		{ &s->es, KERNEL_DS },
-	};
 
 	l2_prepare(npt, rip, 0);
-	for (size_t i = 0; i < ARRAY_SIZE(segs); i++) {
-		uint64_t d = gdt64[segs[i].sel / 8];
-
-		segs[i].seg->selector = segs[i].sel;
-		segs[i].seg->attrib = ((d >> 40) & 0xff) | (((d >> 52) & 0xf) << 8);
-		segs[i].seg->limit = 0xffffffff;
-		segs[i].seg->base = 0;
-	}
-	s->efer &= ~(EFER_LME | EFER_LMA);
-	s->cr0 = paging ? s->cr0 | X86_CR0_PG : s->cr0 & ~X86_CR0_PG;
-	s->cr4 &= ~(X86_CR4_PAE | X86_CR4_PCIDE | X86_CR4_PSE);
+	svm_vcpu_set_pm32(vcpu);
+	if (paging)
+		s->cr0 |= X86_CR0_PG;
+	s->cr4 &= ~X86_CR4_PSE;
 	s->cr4 |= pae ? X86_CR4_PAE : X86_CR4_PSE;
 	s->cr3 = gcr3;
 }

@@ -12,4 +12,22 @@ l2_pm32_write:
 	movl %esi, (%edi)
 	vmmcall
 	ud2
+
+	/* A far JMP, then a far CALL, through the pointer (offset32, selector) at [EDI]. */
+	.globl l2_pm32_ljmp
+l2_pm32_ljmp:
+	ljmpl *(%edi)
+	vmmcall
+	ud2
+
+	.globl l2_pm32_lcall
+l2_pm32_lcall:
+	lcalll *(%edi)
+	vmmcall
+	ud2
+
+	.globl l2_pm32_vmmcall
+l2_pm32_vmmcall:
+	vmmcall
+	ud2
 	.code64

@@ -12,5 +12,11 @@
 extern char l2_pm32_read[];
 /* [EDI] = ESI */
 extern char l2_pm32_write[];
+/* A far JMP through the far pointer (offset32, selector16) at [EDI] */
+extern char l2_pm32_ljmp[];
+/* A far CALL through the far pointer at [EDI] */
+extern char l2_pm32_lcall[];
+/* VMMCALL alone: a target for the far transfers above */
+extern char l2_pm32_vmmcall[];
 
 #endif

@@ -36,6 +36,10 @@
 #define EFER_FFXSR	(1ull << 14)
 #define EFER_TCE	(1ull << 15)
 
+/* VM_CR bits (APM Vol. 2 15.30.1) */
+#define VM_CR_LOCK	(1ull << 3)
+#define VM_CR_SVMDIS	(1ull << 4)
+
 /* IA32_APIC_BASE bits */
 #define APIC_BASE_BSP		(1ull << 8)
 #define APIC_BASE_X2APIC	(1ull << 10)

@@ -9,8 +9,6 @@
 #include "smp.h"
 #include "svm.h"
 
-#define VM_CR_SVMDIS BIT(4)
-
 _Static_assert(offsetof(struct vmcb_control, intercepts) == 0x00c, "VMCB layout");
 _Static_assert(offsetof(struct vmcb_control, iopm_base_pa) == 0x040, "VMCB layout");
 _Static_assert(offsetof(struct vmcb_control, int_ctl) == 0x060, "VMCB layout");
@@ -171,6 +169,19 @@ void svm_vcpu_reset(struct svm_vcpu *vcpu, void *rip)
 	vmcb->control.asid = 1;
 	vmcb->control.iopm_base_pa = iopm;
 	vmcb->control.msrpm_base_pa = msrpm;
+}
+
+void svm_vcpu_set_pm32(struct svm_vcpu *vcpu)
+{
+	struct vmcb_save *s = &vcpu->vmcb->save;
+
+	set_flat_segment(&s->cs, KERNEL_CS32);
+	set_flat_segment(&s->ss, KERNEL_DS);
+	set_flat_segment(&s->ds, KERNEL_DS);
+	set_flat_segment(&s->es, KERNEL_DS);
+	s->efer &= ~(EFER_LME | EFER_LMA);
+	s->cr0 &= ~X86_CR0_PG;
+	s->cr4 &= ~(X86_CR4_PAE | X86_CR4_PCIDE);
 }
 
 struct svm_vcpu *svm_vcpu_create(void)

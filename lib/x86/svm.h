@@ -289,6 +289,13 @@ struct svm_vcpu *svm_vcpu_create(void);
 void svm_vcpu_reset(struct svm_vcpu *vcpu, void *rip);
 
 /**
+ * After svm_vcpu_reset(): makes L2 start in 32-bit protected mode with paging
+ * off (CS = KERNEL_CS32, flat SS, DS, ES = KERNEL_DS, EFER.LME and LMA clear,
+ * CR0.PG, CR4.PAE and CR4.PCIDE clear), for the snippets of l2_modes.h.
+ */
+void svm_vcpu_set_pm32(struct svm_vcpu *vcpu);
+
+/**
  * After svm_vcpu_reset(): makes L2 start at CPL 3 in 64-bit mode.  CS and SS
  * become the user selectors (USER_CS64, USER_DS; DS and ES too) and the VMCB's
  * CPL 3 (APM Vol. 2 15.5.1); CR3 points to a copy of the test's page tables
