@@ -691,6 +691,47 @@ static void check_prot_mode(void)
 	check_mode("prot32", VMX_GUEST_PROT32, l2_prot, 0x89abcdef, X86_CR0_PE, X86_CR0_PG);
 }
 
+/*
+ * VMREAD and VMWRITE with 32-bit operands, from an L2 in 32-bit protected
+ * mode (the library's VMCS leaves VMCS shadowing off): in VMX non-root
+ * operation they then exit (26.1.3, reasons 23 and 25), reporting the
+ * register operands in the instruction-information field (28.2.5, the
+ * VMREAD/VMWRITE layout: bit 10 set for a register operand, Reg1 in bits 6:3
+ * the r/m operand, Reg2 in bits 31:28 the register holding the field).
+ */
+VMX_L2_CODE32(l2_prot_vmread, "mov $0x4800, %ebx; vmread %ebx, %eax");
+VMX_L2_CODE32(l2_prot_vmwrite, "mov $0x4800, %ebx; mov $0xffff, %eax; vmwrite %eax, %ebx");
+
+static void check_prot32_vmx_insn(const char *name, char *code, uint32_t reason)
+{
+	uint32_t info;
+
+	report_prefix_push("%s", name);
+	vmx_vcpu_reset(vcpu, code);
+	if (!vmx_vcpu_set_mode(vcpu, VMX_GUEST_PROT32, code)) {
+		skip("", "no unrestricted guest with EPT (IA32_VMX_PROCBASED_CTLS2[39], [33])");
+		report_prefix_pop();
+		return;
+	}
+	if (run_expect("reason", reason)) {
+		info = vmcs_read(VMCS_EXIT_INSN_INFO);
+		check_msg(info & (1u << 10), "register_form",
+			  "instruction information %#x: bit 10 (register operand) clear", info);
+		check_msg(((info >> 3) & 0xf) == 0 && (info >> 28) == 3, "registers",
+			  "instruction information %#x: Reg1 %u, Reg2 %u, expected 0 (EAX) and 3 (EBX)",
+			  info, (info >> 3) & 0xf, info >> 28);
+	}
+	report_prefix_pop();
+}
+
+static void check_prot_mode_vmx_insns(void)
+{
+	if (!vmx_usable() || !ensure_on())
+		return;
+	check_prot32_vmx_insn("vmread", l2_prot_vmread, VMX_EXIT_VMREAD);
+	check_prot32_vmx_insn("vmwrite", l2_prot_vmwrite, VMX_EXIT_VMWRITE);
+}
+
 static const struct check_entry checks[] = {
 	{ "vmxon.vmxe_clear", check_vmxon_vmxe_clear },
 	{ "vmxon.feature_control", check_vmxon_feature_control },
@@ -726,6 +767,7 @@ static const struct check_entry checks[] = {
 	{ "entry.invalid_guest", check_entry_invalid_guest },
 	{ "mode.real", check_real_mode },
 	{ "mode.prot32", check_prot_mode },
+	{ "mode.prot32_exits", check_prot_mode_vmx_insns },
 	{ "vmxoff.ud", check_ud_outside },
 };
 
