@@ -445,9 +445,11 @@ static void put32(uint8_t *p, uint32_t v)
 /*
  * A 32-bit protected-mode L2 at @code (paging off) on its own GDT, with TR the
  * busy TS_OLD_TSS and a target task at TS_NEW_TSS whose EIP is VMMCALL; EDI
- * points at a far pointer to TS_NEW_TSS (offset 0).
+ * points at a far pointer to TS_NEW_TSS (offset 0).  For a return (IRET with
+ * NT) the target is busy, as a nested task is, and TS_OLD_TSS links to it
+ * (APM Vol. 2 12.3.2).
  */
-static struct task_switch_setup task_switch_prepare(const char *code)
+static struct task_switch_setup task_switch_prepare(const char *code, bool nested_return)
 {
 	static struct task_switch_setup t;
 	struct vmcb *vmcb = vcpu->vmcb;
@@ -461,9 +463,12 @@ static struct task_switch_setup task_switch_prepare(const char *code)
 	memset(t.gdt, 0, PAGE_SIZE);
 	memcpy(t.gdt, gdt64, (uint8_t *)gdt64_end - (uint8_t *)gdt64);
 	t.gdt[TS_OLD_TSS / 8] = tss32_descriptor(t.old_tss, TSS_TYPE_BUSY32);
-	t.gdt[TS_NEW_TSS / 8] = tss32_descriptor(t.new_tss, TSS_TYPE_AVAIL32);
+	t.gdt[TS_NEW_TSS / 8] = tss32_descriptor(t.new_tss, nested_return ? TSS_TYPE_BUSY32 :
+									   TSS_TYPE_AVAIL32);
 	memset(t.old_tss, 0, PAGE_SIZE);
 	memset(t.new_tss, 0, PAGE_SIZE);
+	if (nested_return)
+		*(uint16_t *)t.old_tss = TS_NEW_TSS;	/* the link field */
 	put32(t.new_tss + TSS32_CR3, (uint32_t)read_cr3());
 	put32(t.new_tss + TSS32_EIP, (uint32_t)(uint64_t)l2_pm32_vmmcall);
 	put32(t.new_tss + TSS32_EFLAGS, X86_EFLAGS_FIXED);
@@ -499,21 +504,23 @@ static struct task_switch_setup task_switch_prepare(const char *code)
  * (APM Vol. 2 12.3); task switches exist only outside long mode, so L2 runs
  * in 32-bit protected mode.  First, without the intercept, the switch runs
  * (not_intercepted: the new task's VMMCALL, TR the target); then with it:
- * the exit at the instruction (exit), EXITINFO1 (exitinfo1), the source bits
- * of EXITINFO2 (exitinfo2: JMP sets 38 alone of 36, 38 and 44, CALL none),
- * and no switch (tr_unchanged: TR and the target's available type stay).
+ * the exit at the instruction @insn (exit), EXITINFO1 (exitinfo1), the source
+ * bits of EXITINFO2 (exitinfo2: JMP sets 38 alone of 36, 38 and 44, IRET 36
+ * alone, CALL none), and no switch (tr_unchanged: TR and the target's type
+ * stay).
  */
-static void task_switch_case(const char *code, uint64_t want_info2)
+static void task_switch_case(const char *code, const char *insn, bool nested_return,
+			     uint64_t want_info2)
 {
 	struct task_switch_setup t;
 	struct vmcb *vmcb = vcpu->vmcb;
 	uint64_t exit, info2, bits = TS_INFO2_IRET | TS_INFO2_JMP | TS_INFO2_ERROR_CODE;
-	unsigned new_type;
+	unsigned new_type, want_type = nested_return ? TSS_TYPE_BUSY32 : TSS_TYPE_AVAIL32;
 	char got[48];
 
 	if (!svm_require())
 		return;
-	t = task_switch_prepare(code);
+	t = task_switch_prepare(code, nested_return);
 	if (((uint64_t)scratch | (uint64_t)vcpu->stack | (uint64_t)t.gdt | (uint64_t)t.old_tss |
 	     (uint64_t)t.new_tss) >> 32) {
 		skip("", "test pages above 4 GiB: a 32-bit L2 cannot reach them");
@@ -526,13 +533,13 @@ static void task_switch_case(const char *code, uint64_t want_info2)
 		  exit_text(exit, got, sizeof(got)), vmcb->save.rip, vmcb->save.tr.selector,
 		  l2_pm32_vmmcall, TS_NEW_TSS);
 
-	t = task_switch_prepare(code);
+	t = task_switch_prepare(code, nested_return);
 	svm_intercept(vcpu, SVM_INTERCEPT_TASK_SWITCH, true);
 	exit = svm_run(vcpu);
-	if (!check_msg(exit == SVM_EXIT_TASK_SWITCH && vmcb->save.rip == (uint64_t)code, "exit",
+	if (!check_msg(exit == SVM_EXIT_TASK_SWITCH && vmcb->save.rip == (uint64_t)insn, "exit",
 		       "exit %s (EXITINFO1 %#lx) at rip %#lx, TR %#x: expected 0x7d (TASK_SWITCH) "
 		       "at %p", exit_text(exit, got, sizeof(got)), vmcb->control.exit_info1,
-		       vmcb->save.rip, vmcb->save.tr.selector, code))
+		       vmcb->save.rip, vmcb->save.tr.selector, insn))
 		return;
 	check_eq("exitinfo1", vmcb->control.exit_info1, TS_NEW_TSS);
 	info2 = vmcb->control.exit_info2;
@@ -541,20 +548,25 @@ static void task_switch_case(const char *code, uint64_t want_info2)
 		  info2, want_info2);
 	new_type = (t.gdt[TS_NEW_TSS / 8] >> 40) & 0xf;
 	check_msg(vmcb->save.tr.selector == TS_OLD_TSS && vmcb->save.tr.base ==
-		  (uint64_t)t.old_tss && new_type == TSS_TYPE_AVAIL32, "tr_unchanged",
+		  (uint64_t)t.old_tss && new_type == want_type, "tr_unchanged",
 		  "TR %#x base %#lx, target descriptor type %#x: expected TR %#x base %p and the "
-		  "target still available (%#x)", vmcb->save.tr.selector, vmcb->save.tr.base,
-		  new_type, TS_OLD_TSS, t.old_tss, TSS_TYPE_AVAIL32);
+		  "target's type unchanged (%#x)", vmcb->save.tr.selector, vmcb->save.tr.base,
+		  new_type, TS_OLD_TSS, t.old_tss, want_type);
 }
 
 static void check_task_switch_jmp(void)
 {
-	task_switch_case(l2_pm32_ljmp, TS_INFO2_JMP);
+	task_switch_case(l2_pm32_ljmp, l2_pm32_ljmp, false, TS_INFO2_JMP);
 }
 
 static void check_task_switch_call(void)
 {
-	task_switch_case(l2_pm32_lcall, 0);
+	task_switch_case(l2_pm32_lcall, l2_pm32_lcall, false, 0);
+}
+
+static void check_task_switch_iret(void)
+{
+	task_switch_case(l2_pm32_iret_nt, l2_pm32_iret_nt_insn, true, TS_INFO2_IRET);
 }
 
 #define TABLE_ENTRY(n, ...) { "insn." #n, check_##n },
@@ -570,6 +582,7 @@ static const struct check_entry checks[] = {
 	{ "insn.cpl3", check_cpl3 },
 	{ "task_switch.jmp", check_task_switch_jmp },
 	{ "task_switch.call", check_task_switch_call },
+	{ "task_switch.iret", check_task_switch_iret },
 };
 
 DEFINE_TEST("svm_intercepts", checks, .setup = setup);

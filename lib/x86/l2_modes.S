@@ -26,6 +26,17 @@ l2_pm32_lcall:
 	vmmcall
 	ud2
 
+	.globl l2_pm32_iret_nt
+l2_pm32_iret_nt:
+	pushfl
+	orl $0x4000, (%esp)	/* EFLAGS.NT */
+	popfl
+	.globl l2_pm32_iret_nt_insn
+l2_pm32_iret_nt_insn:
+	iretl
+	vmmcall
+	ud2
+
 	.globl l2_pm32_vmmcall
 l2_pm32_vmmcall:
 	vmmcall

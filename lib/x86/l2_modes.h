@@ -16,6 +16,10 @@ extern char l2_pm32_write[];
 extern char l2_pm32_ljmp[];
 /* A far CALL through the far pointer at [EDI] */
 extern char l2_pm32_lcall[];
+/* IRET with EFLAGS.NT set: a return to the task in the current TSS's link field */
+extern char l2_pm32_iret_nt[];
+/* The IRET of l2_pm32_iret_nt (after the instructions that set NT) */
+extern char l2_pm32_iret_nt_insn[];
 /* VMMCALL alone: a target for the far transfers above */
 extern char l2_pm32_vmmcall[];
 
