@@ -496,6 +496,36 @@ static struct task_switch_setup task_switch_prepare(const char *code, bool neste
 }
 
 /*
+ * A task gate for #GP in L2's IDT (APM Vol. 2 8.9.2, 12.3.4): the other
+ * vectors are 32-bit interrupt gates with P clear, so any other exception
+ * ends in the intercepted #NP instead of a second task switch.
+ */
+#define TS_BAD_SELECTOR	0x1233		/* beyond TS_GDT_LIMIT */
+#define TS_GP_ERROR	(TS_BAD_SELECTOR & ~3u)	/* the selector's error code, EXT/IDT clear */
+
+static void task_switch_gate_gp(void)
+{
+	static uint64_t *idt;
+	struct vmcb *vmcb = vcpu->vmcb;
+
+	if (!idt)
+		idt = alloc_page();
+	for (unsigned v = 0; v < 32; v++)
+		idt[v] = (0xeull << 40) | ((uint64_t)KERNEL_CS32 << 16);
+	idt[X86_VEC_GP] = (0x5ull << 40) | BIT(47) | ((uint64_t)TS_NEW_TSS << 16);
+	vmcb->save.idtr.base = (uint64_t)idt;
+	vmcb->save.idtr.limit = 32 * 8 - 1;
+	vcpu->regs.rsi = TS_BAD_SELECTOR;
+}
+
+struct task_switch_case {
+	const char *code, *insn;	/* L2's code; the instruction that switches */
+	bool nested_return;		/* the target is busy and linked (IRET) */
+	bool via_gate;			/* a #GP through the task gate of task_switch_gate_gp */
+	uint64_t info2;			/* EXITINFO2's bits 36, 38 and 44 */
+};
+
+/*
  * APM Vol. 2 15.14.1 (Task Switch Intercept): with the TASK_SWITCH intercept
  * set, a task switch in L2 exits with 7Dh before it happens: EXITINFO1 holds
  * the target TSS selector, EXITINFO2 bit 36 is set for IRET, bit 38 for a far
@@ -503,49 +533,64 @@ static struct task_switch_setup task_switch_prepare(const char *code, bool neste
  * far JMP or CALL to a TSS descriptor outside long mode switches tasks
  * (APM Vol. 2 12.3); task switches exist only outside long mode, so L2 runs
  * in 32-bit protected mode.  First, without the intercept, the switch runs
- * (not_intercepted: the new task's VMMCALL, TR the target); then with it:
- * the exit at the instruction @insn (exit), EXITINFO1 (exitinfo1), the source
- * bits of EXITINFO2 (exitinfo2: JMP sets 38 alone of 36, 38 and 44, IRET 36
- * alone, CALL none), and no switch (tr_unchanged: TR and the target's type
- * stay).
+ * (not_intercepted: the new task's VMMCALL, TR the target, and for an
+ * exception its error code pushed on the new task's stack); then with it:
+ * the exit at the instruction that switches (exit), EXITINFO1 (exitinfo1),
+ * the source bits of EXITINFO2 (exitinfo2: JMP sets 38 alone of 36, 38 and
+ * 44, IRET 36 alone, CALL none, an exception with an error code 44 and the
+ * code in 31:0), for an exception the event being delivered in EXITINTINFO
+ * (exitintinfo: 15.7.2, the intercept happened during its delivery through
+ * the IDT), and no switch (tr_unchanged: TR and the target's type stay).
  */
-static void task_switch_case(const char *code, const char *insn, bool nested_return,
-			     uint64_t want_info2)
+static void task_switch_run(const struct task_switch_case *c)
 {
 	struct task_switch_setup t;
 	struct vmcb *vmcb = vcpu->vmcb;
 	uint64_t exit, info2, bits = TS_INFO2_IRET | TS_INFO2_JMP | TS_INFO2_ERROR_CODE;
-	unsigned new_type, want_type = nested_return ? TSS_TYPE_BUSY32 : TSS_TYPE_AVAIL32;
+	uint64_t new_rsp = (uint64_t)vcpu->stack + PAGE_SIZE - (c->via_gate ? 4 : 0);
+	unsigned new_type, want_type = c->nested_return ? TSS_TYPE_BUSY32 : TSS_TYPE_AVAIL32;
 	char got[48];
 
 	if (!svm_require())
 		return;
-	t = task_switch_prepare(code, nested_return);
+	t = task_switch_prepare(c->code, c->nested_return);
 	if (((uint64_t)scratch | (uint64_t)vcpu->stack | (uint64_t)t.gdt | (uint64_t)t.old_tss |
 	     (uint64_t)t.new_tss) >> 32) {
 		skip("", "test pages above 4 GiB: a 32-bit L2 cannot reach them");
 		return;
 	}
+	if (c->via_gate)
+		task_switch_gate_gp();
 	exit = svm_run(vcpu);
 	check_msg(exit == SVM_EXIT_VMMCALL && vmcb->save.rip == (uint64_t)l2_pm32_vmmcall &&
-		  vmcb->save.tr.selector == TS_NEW_TSS, "not_intercepted",
-		  "exit %s at rip %#lx, TR %#x: expected VMMCALL in the new task at %p, TR %#x",
-		  exit_text(exit, got, sizeof(got)), vmcb->save.rip, vmcb->save.tr.selector,
-		  l2_pm32_vmmcall, TS_NEW_TSS);
+		  vmcb->save.tr.selector == TS_NEW_TSS && (uint32_t)vmcb->save.rsp == new_rsp &&
+		  (!c->via_gate || *(uint32_t *)new_rsp == TS_GP_ERROR), "not_intercepted",
+		  "exit %s at rip %#lx, TR %#x, ESP %#x: expected VMMCALL in the new task at %p, "
+		  "TR %#x, ESP %#lx%s", exit_text(exit, got, sizeof(got)), vmcb->save.rip,
+		  vmcb->save.tr.selector, (uint32_t)vmcb->save.rsp, l2_pm32_vmmcall, TS_NEW_TSS,
+		  new_rsp, c->via_gate ? " holding the error code" : "");
 
-	t = task_switch_prepare(code, nested_return);
+	t = task_switch_prepare(c->code, c->nested_return);
+	if (c->via_gate)
+		task_switch_gate_gp();
 	svm_intercept(vcpu, SVM_INTERCEPT_TASK_SWITCH, true);
 	exit = svm_run(vcpu);
-	if (!check_msg(exit == SVM_EXIT_TASK_SWITCH && vmcb->save.rip == (uint64_t)insn, "exit",
+	if (!check_msg(exit == SVM_EXIT_TASK_SWITCH && vmcb->save.rip == (uint64_t)c->insn, "exit",
 		       "exit %s (EXITINFO1 %#lx) at rip %#lx, TR %#x: expected 0x7d (TASK_SWITCH) "
 		       "at %p", exit_text(exit, got, sizeof(got)), vmcb->control.exit_info1,
-		       vmcb->save.rip, vmcb->save.tr.selector, insn))
+		       vmcb->save.rip, vmcb->save.tr.selector, c->insn))
 		return;
 	check_eq("exitinfo1", vmcb->control.exit_info1, TS_NEW_TSS);
 	info2 = vmcb->control.exit_info2;
-	check_msg((info2 & bits) == want_info2, "exitinfo2",
-		  "EXITINFO2 %#lx: expected bits 36 (IRET), 38 (JMP), 44 (error code) to be %#lx",
-		  info2, want_info2);
+	check_msg((info2 & bits) == c->info2 &&
+		  (!(c->info2 & TS_INFO2_ERROR_CODE) || (uint32_t)info2 == TS_GP_ERROR),
+		  "exitinfo2", "EXITINFO2 %#lx: expected bits 36 (IRET), 38 (JMP), 44 (error "
+		  "code) to be %#lx%s", info2, c->info2,
+		  c->info2 & TS_INFO2_ERROR_CODE ? " and the error code 0x1230 in 31:0" : "");
+	if (c->via_gate)
+		check_eq("exitintinfo", vmcb->control.exit_int_info,
+			 X86_VEC_GP | SVM_EVTINJ_TYPE_EXCEPTION | SVM_EVTINJ_ERROR_VALID |
+			 SVM_EVTINJ_VALID | (uint64_t)TS_GP_ERROR << SVM_EVTINJ_ERROR_SHIFT);
 	new_type = (t.gdt[TS_NEW_TSS / 8] >> 40) & 0xf;
 	check_msg(vmcb->save.tr.selector == TS_OLD_TSS && vmcb->save.tr.base ==
 		  (uint64_t)t.old_tss && new_type == want_type, "tr_unchanged",
@@ -556,17 +601,26 @@ static void task_switch_case(const char *code, const char *insn, bool nested_ret
 
 static void check_task_switch_jmp(void)
 {
-	task_switch_case(l2_pm32_ljmp, l2_pm32_ljmp, false, TS_INFO2_JMP);
+	task_switch_run(&(struct task_switch_case){ l2_pm32_ljmp, l2_pm32_ljmp,
+		.info2 = TS_INFO2_JMP });
 }
 
 static void check_task_switch_call(void)
 {
-	task_switch_case(l2_pm32_lcall, l2_pm32_lcall, false, 0);
+	task_switch_run(&(struct task_switch_case){ l2_pm32_lcall, l2_pm32_lcall });
 }
 
 static void check_task_switch_iret(void)
 {
-	task_switch_case(l2_pm32_iret_nt, l2_pm32_iret_nt_insn, true, TS_INFO2_IRET);
+	task_switch_run(&(struct task_switch_case){ l2_pm32_iret_nt, l2_pm32_iret_nt_insn,
+		.nested_return = true, .info2 = TS_INFO2_IRET });
+}
+
+/* #GP(selector) raised by L2, delivered through a task gate: an error code is pushed */
+static void check_task_switch_gate_error_code(void)
+{
+	task_switch_run(&(struct task_switch_case){ l2_pm32_load_ds, l2_pm32_load_ds_insn,
+		.via_gate = true, .info2 = TS_INFO2_ERROR_CODE });
 }
 
 #define TABLE_ENTRY(n, ...) { "insn." #n, check_##n },
@@ -583,6 +637,7 @@ static const struct check_entry checks[] = {
 	{ "task_switch.jmp", check_task_switch_jmp },
 	{ "task_switch.call", check_task_switch_call },
 	{ "task_switch.iret", check_task_switch_iret },
+	{ "task_switch.gate_error_code", check_task_switch_gate_error_code },
 };
 
 DEFINE_TEST("svm_intercepts", checks, .setup = setup);

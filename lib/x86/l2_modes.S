@@ -37,6 +37,16 @@ l2_pm32_iret_nt_insn:
 	vmmcall
 	ud2
 
+	/* Loads DS with the selector in ESI (a selector beyond the GDT limit: #GP). */
+	.globl l2_pm32_load_ds
+l2_pm32_load_ds:
+	movl %esi, %eax
+	.globl l2_pm32_load_ds_insn
+l2_pm32_load_ds_insn:
+	movw %ax, %ds
+	vmmcall
+	ud2
+
 	.globl l2_pm32_vmmcall
 l2_pm32_vmmcall:
 	vmmcall

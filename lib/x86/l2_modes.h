@@ -20,6 +20,10 @@ extern char l2_pm32_lcall[];
 extern char l2_pm32_iret_nt[];
 /* The IRET of l2_pm32_iret_nt (after the instructions that set NT) */
 extern char l2_pm32_iret_nt_insn[];
+/* DS = the selector in ESI */
+extern char l2_pm32_load_ds[];
+/* The MOV to DS of l2_pm32_load_ds */
+extern char l2_pm32_load_ds_insn[];
 /* VMMCALL alone: a target for the far transfers above */
 extern char l2_pm32_vmmcall[];
 
