@@ -550,11 +550,13 @@ hv_missing_features() {
 }
 
 hv_fit() {
-	local h=$1 model=$2 missing
+	local h=$1 model=$2 missing why
 	shift 2
 	if ! hv_available "$h" "$model"; then
+		# _hv_binary sets HV_REASON too (to "" when the binary is there)
+		why=$HV_REASON
 		if [[ -n "$model" ]] && _hv_binary "$h"; then
-			HV_REASON="cannot boot CPU model $model: $HV_REASON"
+			HV_REASON="cannot boot CPU model $model: $why"
 		else
 			HV_REASON="unavailable: $HV_REASON"
 		fi

@@ -414,6 +414,13 @@ test_hv_functions() {
 	expect_line "$err" "unknown CPU model 'pentium_mmx'"
 	forget_probes
 	finish "a Bochs that cannot boot the probe, or a model it does not know: its own message, before any test"
+
+	printf '[fake_model]\nfile = boot.elf\nbochs_cpu = pentium_mmx\nhypervisors = bochs\n' \
+		>"$TREE/fake-model.cfg"
+	run env BOCHS="$FAKE" BOCHS_CPU= ./run_tests.sh --config fake-model.cfg --hypervisor bochs
+	expect_line "$out" "^SKIP  fake_model \\(bochs\\): .*cannot boot CPU model pentium_mmx: .*unknown CPU model 'pentium_mmx'"
+	forget_probes
+	finish "a cfg entry whose model this Bochs does not know: skipped with Bochs' own reason"
 }
 
 # ------------------------------------------------------------ faults (fake Bochs)
