@@ -85,6 +85,74 @@ static void check_exit_must_be_0(void) { check_reserved(VMX_CTLS_EXIT, true); }
 static void check_entry_must_be_1(void) { check_reserved(VMX_CTLS_ENTRY, false); }
 static void check_entry_must_be_0(void) { check_reserved(VMX_CTLS_ENTRY, true); }
 
+/*
+ * The 64-bit words, tertiary processor-based controls (PROC[17]) and
+ * secondary VM-exit controls (EXIT[31]): their capability MSRs give only
+ * allowed-1 settings (A.3.4, A.4.2), so a bit the MSR reports 0 must be 0.
+ * Cases: the lowest reserved bit and bit 63.
+ */
+static uint64_t reserved_bit(uint32_t msr, bool highest)
+{
+	uint64_t rsvd = ~rdmsr(msr);
+
+	if (!rsvd)
+		return 0;
+	return highest ? BIT(63 - __builtin_clzll(rsvd)) : rsvd & -rsvd;
+}
+static bool prep_proc3(void)
+{
+	return ve_ctls_field(VMX_CTLS_PROC, VMX_PROC_TERTIARY, VMCS_PROC_CONTROLS3, 0);
+}
+static bool prep_exit2(void)
+{
+	return ve_ctls_field(VMX_CTLS_EXIT, VMX_EXIT_SECONDARY, VMCS_EXIT_CONTROLS2, 0);
+}
+static void brk_proc3_low(void)
+{
+	vmcs_write(VMCS_PROC_CONTROLS3, reserved_bit(MSR_IA32_VMX_PROCBASED_CTLS3, false));
+}
+static void brk_proc3_high(void)
+{
+	vmcs_write(VMCS_PROC_CONTROLS3, reserved_bit(MSR_IA32_VMX_PROCBASED_CTLS3, true));
+}
+static void brk_exit2_low(void)
+{
+	vmcs_write(VMCS_EXIT_CONTROLS2, reserved_bit(MSR_IA32_VMX_EXIT_CTLS2, false));
+}
+static void brk_exit2_high(void)
+{
+	vmcs_write(VMCS_EXIT_CONTROLS2, reserved_bit(MSR_IA32_VMX_EXIT_CTLS2, true));
+}
+VE_CASE(check_proc3_reserved_low, .prepare = prep_proc3, .brk = brk_proc3_low,
+	.rule = VR_CTL_PROC3_ALLOWED)
+VE_CASE(check_proc3_reserved_high, .prepare = prep_proc3, .brk = brk_proc3_high,
+	.rule = VR_CTL_PROC3_ALLOWED)
+VE_CASE(check_exit2_reserved_low, .prepare = prep_exit2, .brk = brk_exit2_low,
+	.rule = VR_CTL_EXIT2_ALLOWED)
+VE_CASE(check_exit2_reserved_high, .prepare = prep_exit2, .brk = brk_exit2_high,
+	.rule = VR_CTL_EXIT2_ALLOWED)
+/* The word counts only with PROC[17] = 1: a reserved bit with PROC[17] = 0 enters (25.6.2). */
+static void brk_proc3_inactive(void)
+{
+	brk_proc3_low();
+	vmcs_update(VMCS_PROC_CONTROLS, VMX_PROC_TERTIARY, 0);
+}
+VE_CASE(check_proc3_inactive, .prepare = prep_proc3, .brk = brk_proc3_inactive,
+	.rule = VR_CTL_PROC3_ALLOWED, .legal = true)
+/* "Virtualize IA32_SPEC_CTRL" (tertiary control 7) where offered: the entry succeeds. */
+static bool prep_virt_spec_ctrl(void)
+{
+	if (!prep_proc3())
+		return false;
+	if (!(rdmsr(MSR_IA32_VMX_PROCBASED_CTLS3) & VMX_PROC3_VIRT_SPEC_CTRL)) {
+		skip("", "no virtualize IA32_SPEC_CTRL (IA32_VMX_PROCBASED_CTLS3[7])");
+		return false;
+	}
+	vmcs_write(VMCS_PROC_CONTROLS3, VMX_PROC3_VIRT_SPEC_CTRL);
+	return true;
+}
+static void check_virt_spec_ctrl(void) { if (ve_usable()) ve_run_valid(prep_virt_spec_ctrl, 0); }
+
 /* ------------------------------------------------------------ VM-execution controls (27.2.1.1) */
 
 /* The CR3-target count must not be greater than 4 (IA32_VMX_MISC[24:16], A.6). */
@@ -263,6 +331,191 @@ VE_CASE(check_eptp_maxphyaddr, .prepare = ve_ept, .brk = brk_eptp_max, .rule = V
 VE_CASE(check_unrestricted_without_ept, .prepare = ve_unrestricted, .field = VMCS_PROC_CONTROLS2,
 	.clear = VMX_PROC2_EPT, .rule = VR_CTL_UG_NEEDS_EPT)
 
+/* EPT, secondary control @proc2, and @field = the address of test page @page. */
+static bool prep_ept_page(uint32_t proc2, uint32_t field, unsigned page)
+{
+	return ve_ept() && ve_ctls_field(VMX_CTLS_PROC2, proc2, field, (uint64_t)ve_page(page));
+}
+
+/* Mode-based execute control for EPT needs enable EPT. */
+static bool prep_mbec(void)
+{
+	return ve_ept() && ve_ctls(VMX_CTLS_PROC2, VMX_PROC2_MBEC);
+}
+VE_CASE(check_mbec_without_ept, .prepare = prep_mbec, .field = VMCS_PROC_CONTROLS2,
+	.clear = VMX_PROC2_EPT, .rule = VR_CTL_MBEC_NEEDS_EPT)
+
+/* VMCS shadowing: the VMREAD and VMWRITE bitmap addresses 4 KiB aligned, within MAXPHYADDR. */
+static bool prep_shadowing(void)
+{
+	if (!ve_ctls(VMX_CTLS_PROC2, VMX_PROC2_VMCS_SHADOWING))
+		return false;
+	vmcs_write(VMCS_VMREAD_BITMAP, (uint64_t)ve_page(6));
+	vmcs_write(VMCS_VMWRITE_BITMAP, (uint64_t)ve_page(7));
+	return true;
+}
+static void brk_vmread_max(void) { vmcs_write(VMCS_VMREAD_BITMAP, ve_beyond_maxphyaddr()); }
+static void brk_vmwrite_max(void) { vmcs_write(VMCS_VMWRITE_BITMAP, ve_beyond_maxphyaddr()); }
+VE_CASE(check_vmread_bitmap_unaligned, .prepare = prep_shadowing, .field = VMCS_VMREAD_BITMAP,
+	.set = 0x800, .rule = VR_CTL_SHADOW_BITMAPS)
+VE_CASE(check_vmread_bitmap_maxphyaddr, .prepare = prep_shadowing, .brk = brk_vmread_max,
+	.rule = VR_CTL_SHADOW_BITMAPS)
+VE_CASE(check_vmwrite_bitmap_unaligned, .prepare = prep_shadowing, .field = VMCS_VMWRITE_BITMAP,
+	.set = 0x8, .rule = VR_CTL_SHADOW_BITMAPS)
+VE_CASE(check_vmwrite_bitmap_maxphyaddr, .prepare = prep_shadowing, .brk = brk_vmwrite_max,
+	.rule = VR_CTL_SHADOW_BITMAPS)
+
+/* EPT-violation #VE: the virtualization-exception information address 4 KiB aligned, within MAXPHYADDR. */
+static bool prep_ept_ve(void)
+{
+	if (!prep_ept_page(VMX_PROC2_EPT_VE, VMCS_VE_INFO_ADDR, 8))
+		return false;
+	vmcs_write(VMCS_EPTP_INDEX, 0);
+	return true;
+}
+static void brk_ve_info_max(void) { vmcs_write(VMCS_VE_INFO_ADDR, ve_beyond_maxphyaddr()); }
+VE_CASE(check_ve_info_unaligned, .prepare = prep_ept_ve, .field = VMCS_VE_INFO_ADDR, .set = 0x400,
+	.rule = VR_CTL_VE_INFO_ADDR)
+VE_CASE(check_ve_info_maxphyaddr, .prepare = prep_ept_ve, .brk = brk_ve_info_max,
+	.rule = VR_CTL_VE_INFO_ADDR)
+
+/*
+ * Process posted interrupts needs virtual-interrupt delivery and "acknowledge
+ * interrupt on exit"; the notification vector has bits 15:8 clear; the
+ * descriptor address has bits 5:0 clear and is within MAXPHYADDR (a 64-byte
+ * aligned descriptor inside a page is allowed).
+ */
+static bool prep_posted(void)
+{
+	if (!prep_vid() || !ve_ctls(VMX_CTLS_EXIT, VMX_EXIT_ACK_INTR) ||
+	    !ve_ctls(VMX_CTLS_PIN, VMX_PIN_POSTED_INTR))
+		return false;
+	vmcs_write(VMCS_POSTED_INTR_NV, 0xf2);
+	vmcs_write(VMCS_POSTED_INTR_DESC_ADDR, (uint64_t)ve_page(9));
+	return true;
+}
+static void brk_posted_desc_max(void)
+{
+	vmcs_write(VMCS_POSTED_INTR_DESC_ADDR, ve_beyond_maxphyaddr());
+}
+VE_CASE(check_posted_without_vid, .prepare = prep_posted, .field = VMCS_PROC_CONTROLS2,
+	.clear = VMX_PROC2_VIRT_INTR_DELIVERY, .rule = VR_CTL_POSTED_NEEDS_VID)
+VE_CASE(check_posted_without_ack, .prepare = prep_posted, .field = VMCS_EXIT_CONTROLS,
+	.clear = VMX_EXIT_ACK_INTR, .rule = VR_CTL_POSTED_NEEDS_ACK)
+VE_CASE(check_posted_vector_256, .prepare = prep_posted, .field = VMCS_POSTED_INTR_NV,
+	.clear = 0xffff, .set = 0x100, .rule = VR_CTL_POSTED_VECTOR)
+VE_CASE(check_posted_desc_unaligned, .prepare = prep_posted, .field = VMCS_POSTED_INTR_DESC_ADDR,
+	.set = 0x20, .rule = VR_CTL_POSTED_DESC_ADDR)
+VE_CASE(check_posted_desc_64_aligned, .prepare = prep_posted, .field = VMCS_POSTED_INTR_DESC_ADDR,
+	.set = 0x40, .rule = VR_CTL_POSTED_DESC_ADDR, .legal = true)
+VE_CASE(check_posted_desc_maxphyaddr, .prepare = prep_posted, .brk = brk_posted_desc_max,
+	.rule = VR_CTL_POSTED_DESC_ADDR)
+
+/*
+ * Enable VM functions: no VM-function control that IA32_VMX_VMFUNC does not
+ * allow; EPTP switching (function 0) needs enable EPT and an EPTP-list
+ * address 4 KiB aligned within MAXPHYADDR.
+ */
+static bool prep_vmfunc(void)
+{
+	return ve_ctls_field(VMX_CTLS_PROC2, VMX_PROC2_VMFUNC, VMCS_VMFUNC_CONTROLS, 0);
+}
+static void brk_vmfunc_reserved(void)
+{
+	uint64_t allowed = rdmsr(MSR_IA32_VMX_VMFUNC);
+
+	vmcs_write(VMCS_VMFUNC_CONTROLS, ~allowed & -~allowed);	/* the lowest reserved bit */
+}
+static bool prep_eptp_switching(void)
+{
+	uint64_t *list = ve_page(10);
+
+	if (!ve_ept() || !prep_vmfunc())
+		return false;
+	if (!(rdmsr(MSR_IA32_VMX_VMFUNC) & BIT(0))) {
+		skip("", "no EPTP switching (IA32_VMX_VMFUNC[0])");
+		return false;
+	}
+	list[0] = vmcs_read(VMCS_EPT_POINTER);
+	vmcs_write(VMCS_EPTP_LIST_ADDR, (uint64_t)list);
+	vmcs_write(VMCS_VMFUNC_CONTROLS, BIT(0));
+	return true;
+}
+static void brk_eptp_list_max(void) { vmcs_write(VMCS_EPTP_LIST_ADDR, ve_beyond_maxphyaddr()); }
+VE_CASE(check_vmfunc_reserved, .prepare = prep_vmfunc, .brk = brk_vmfunc_reserved,
+	.rule = VR_CTL_VMFUNC_ALLOWED)
+VE_CASE(check_eptp_switching_without_ept, .prepare = prep_eptp_switching,
+	.field = VMCS_PROC_CONTROLS2, .clear = VMX_PROC2_EPT, .rule = VR_CTL_EPTP_SWITCH_NEEDS_EPT)
+VE_CASE(check_eptp_list_unaligned, .prepare = prep_eptp_switching, .field = VMCS_EPTP_LIST_ADDR,
+	.set = 0x800, .rule = VR_CTL_EPTP_LIST_ADDR)
+VE_CASE(check_eptp_list_maxphyaddr, .prepare = prep_eptp_switching, .brk = brk_eptp_list_max,
+	.rule = VR_CTL_EPTP_LIST_ADDR)
+
+/* Enable PML needs enable EPT; the PML address 4 KiB aligned, within MAXPHYADDR. */
+static bool prep_pml(void)
+{
+	if (!prep_ept_page(VMX_PROC2_PML, VMCS_PML_ADDRESS, 11))
+		return false;
+	vmcs_write(VMCS_GUEST_PML_INDEX, 511);
+	return true;
+}
+static void brk_pml_max(void) { vmcs_write(VMCS_PML_ADDRESS, ve_beyond_maxphyaddr()); }
+VE_CASE(check_pml_without_ept, .prepare = prep_pml, .field = VMCS_PROC_CONTROLS2,
+	.clear = VMX_PROC2_EPT, .rule = VR_CTL_PML_NEEDS_EPT)
+VE_CASE(check_pml_unaligned, .prepare = prep_pml, .field = VMCS_PML_ADDRESS, .set = 0x200,
+	.rule = VR_CTL_PML_ADDR)
+VE_CASE(check_pml_maxphyaddr, .prepare = prep_pml, .brk = brk_pml_max, .rule = VR_CTL_PML_ADDR)
+
+/* Sub-page write permissions for EPT needs enable EPT; the SPPTP 4 KiB aligned, within MAXPHYADDR. */
+static bool prep_spp(void)
+{
+	return prep_ept_page(VMX_PROC2_SPP, VMCS_SPP_TABLE_PTR, 12);
+}
+static void brk_spptp_max(void) { vmcs_write(VMCS_SPP_TABLE_PTR, ve_beyond_maxphyaddr()); }
+VE_CASE(check_spp_without_ept, .prepare = prep_spp, .field = VMCS_PROC_CONTROLS2,
+	.clear = VMX_PROC2_EPT, .rule = VR_CTL_SPP_NEEDS_EPT)
+VE_CASE(check_spptp_unaligned, .prepare = prep_spp, .field = VMCS_SPP_TABLE_PTR, .set = 0x10,
+	.rule = VR_CTL_SPPTP_ADDR)
+VE_CASE(check_spptp_maxphyaddr, .prepare = prep_spp, .brk = brk_spptp_max, .rule = VR_CTL_SPPTP_ADDR)
+
+/*
+ * Controls whose fields 27.2.1.1 does not check: any XSS-exiting bitmap with
+ * "enable XSAVES/XRSTORS", any TSC multiplier with "use TSC scaling" (0
+ * included: 25.6.5 defines the field, 27.2.1.1 has no rule on it).  The valid
+ * entry with the feature on comes first.
+ */
+static bool prep_xsaves(void)
+{
+	return ve_ctls_field(VMX_CTLS_PROC2, VMX_PROC2_XSAVES, VMCS_XSS_EXIT_BITMAP, 0);
+}
+static bool prep_xsaves_all(void)
+{
+	if (!prep_xsaves())
+		return false;
+	vmcs_write(VMCS_XSS_EXIT_BITMAP, ~0ull);
+	return true;
+}
+static bool prep_tsc_scaling(void)
+{
+	/* 1.0 in the multiplier's 16.48 fixed-point format (26.3). */
+	return ve_ctls_field(VMX_CTLS_PROC2, VMX_PROC2_TSC_SCALING, VMCS_TSC_MULTIPLIER, BIT(48));
+}
+static bool prep_tsc_multiplier_zero(void)
+{
+	if (!prep_tsc_scaling())
+		return false;
+	vmcs_write(VMCS_TSC_MULTIPLIER, 0);
+	return true;
+}
+static void check_xsaves_enabled(void) { if (ve_usable()) ve_run_valid(prep_xsaves, 0); }
+static void check_xsaves_bitmap_all(void) { if (ve_usable()) ve_run_valid(prep_xsaves_all, 0); }
+static void check_tsc_scaling_enabled(void) { if (ve_usable()) ve_run_valid(prep_tsc_scaling, 0); }
+static void check_tsc_multiplier_zero(void)
+{
+	if (ve_usable())
+		ve_run_valid(prep_tsc_multiplier_zero, 0);
+}
+
 /* ------------------------------------------------------------ VM-exit controls (27.2.1.2) */
 
 /* "Save VMX-preemption timer value" needs "activate VMX-preemption timer". */
@@ -308,6 +561,16 @@ static void brk_entry_load_straddle(void)
 	vmcs_write(VMCS_ENTRY_MSR_LOAD_ADDR, ve_beyond_maxphyaddr() - 16);
 	vmcs_write(VMCS_ENTRY_MSR_LOAD_COUNT, 2);
 }
+static void brk_exit_store_straddle(void)
+{
+	vmcs_write(VMCS_EXIT_MSR_STORE_ADDR, ve_beyond_maxphyaddr() - 16);
+	vmcs_write(VMCS_EXIT_MSR_STORE_COUNT, 2);
+}
+static void brk_exit_load_straddle(void)
+{
+	vmcs_write(VMCS_EXIT_MSR_LOAD_ADDR, ve_beyond_maxphyaddr() - 16);
+	vmcs_write(VMCS_EXIT_MSR_LOAD_COUNT, 2);
+}
 VE_CASE(check_exit_store_unaligned, .prepare = prep_msr_areas, .field = VMCS_EXIT_MSR_STORE_ADDR,
 	.set = 8, .rule = VR_CTL_EXIT_STORE_ALIGNED)
 VE_CASE(check_exit_store_maxphyaddr, .prepare = prep_msr_areas, .brk = brk_store_max,
@@ -315,6 +578,10 @@ VE_CASE(check_exit_store_maxphyaddr, .prepare = prep_msr_areas, .brk = brk_store
 VE_CASE(check_exit_load_unaligned, .prepare = prep_msr_areas, .field = VMCS_EXIT_MSR_LOAD_ADDR,
 	.set = 4, .rule = VR_CTL_EXIT_LOAD_ALIGNED)
 VE_CASE(check_exit_load_maxphyaddr, .prepare = prep_msr_areas, .brk = brk_exit_load_max,
+	.rule = VR_CTL_EXIT_LOAD_MAXPHYADDR)
+VE_CASE(check_exit_store_straddle, .prepare = prep_msr_areas, .brk = brk_exit_store_straddle,
+	.rule = VR_CTL_EXIT_STORE_MAXPHYADDR)
+VE_CASE(check_exit_load_straddle, .prepare = prep_msr_areas, .brk = brk_exit_load_straddle,
 	.rule = VR_CTL_EXIT_LOAD_MAXPHYADDR)
 VE_CASE(check_entry_load_unaligned, .prepare = prep_msr_areas, .field = VMCS_ENTRY_MSR_LOAD_ADDR,
 	.set = 8, .rule = VR_CTL_ENTRY_LOAD_ALIGNED)
@@ -434,6 +701,12 @@ static const struct check_entry checks[] = {
 	{ "exit.must_be_0", check_exit_must_be_0 },
 	{ "entry.must_be_1", check_entry_must_be_1 },
 	{ "entry.must_be_0", check_entry_must_be_0 },
+	{ "proc3.reserved_low", check_proc3_reserved_low },
+	{ "proc3.reserved_high", check_proc3_reserved_high },
+	{ "proc3.inactive", check_proc3_inactive },
+	{ "proc3.virt_spec_ctrl", check_virt_spec_ctrl },
+	{ "exit2.reserved_low", check_exit2_reserved_low },
+	{ "exit2.reserved_high", check_exit2_reserved_high },
 	{ "cr3_target_count", check_cr3_target_count },
 	{ "io_bitmap_a.unaligned", check_io_a_unaligned },
 	{ "io_bitmap_a.maxphyaddr", check_io_a_maxphyaddr },
@@ -461,11 +734,40 @@ static const struct check_entry checks[] = {
 	{ "eptp.reserved", check_eptp_reserved },
 	{ "eptp.maxphyaddr", check_eptp_maxphyaddr },
 	{ "unrestricted.without_ept", check_unrestricted_without_ept },
+	{ "mbec.without_ept", check_mbec_without_ept },
+	{ "shadowing.vmread_bitmap_unaligned", check_vmread_bitmap_unaligned },
+	{ "shadowing.vmread_bitmap_maxphyaddr", check_vmread_bitmap_maxphyaddr },
+	{ "shadowing.vmwrite_bitmap_unaligned", check_vmwrite_bitmap_unaligned },
+	{ "shadowing.vmwrite_bitmap_maxphyaddr", check_vmwrite_bitmap_maxphyaddr },
+	{ "ept_ve.info_unaligned", check_ve_info_unaligned },
+	{ "ept_ve.info_maxphyaddr", check_ve_info_maxphyaddr },
+	{ "posted.without_vid", check_posted_without_vid },
+	{ "posted.without_ack_intr", check_posted_without_ack },
+	{ "posted.vector_256", check_posted_vector_256 },
+	{ "posted.desc_unaligned", check_posted_desc_unaligned },
+	{ "posted.desc_64_aligned", check_posted_desc_64_aligned },
+	{ "posted.desc_maxphyaddr", check_posted_desc_maxphyaddr },
+	{ "vmfunc.reserved", check_vmfunc_reserved },
+	{ "vmfunc.eptp_switching_without_ept", check_eptp_switching_without_ept },
+	{ "vmfunc.eptp_list_unaligned", check_eptp_list_unaligned },
+	{ "vmfunc.eptp_list_maxphyaddr", check_eptp_list_maxphyaddr },
+	{ "pml.without_ept", check_pml_without_ept },
+	{ "pml.addr_unaligned", check_pml_unaligned },
+	{ "pml.addr_maxphyaddr", check_pml_maxphyaddr },
+	{ "spp.without_ept", check_spp_without_ept },
+	{ "spp.spptp_unaligned", check_spptp_unaligned },
+	{ "spp.spptp_maxphyaddr", check_spptp_maxphyaddr },
+	{ "xsaves.enabled", check_xsaves_enabled },
+	{ "xsaves.exiting_bitmap_all", check_xsaves_bitmap_all },
+	{ "tsc_scaling.enabled", check_tsc_scaling_enabled },
+	{ "tsc_scaling.multiplier_zero", check_tsc_multiplier_zero },
 	{ "preempt.save_without_timer", check_preempt_save_without_timer },
 	{ "msr_area.exit_store_unaligned", check_exit_store_unaligned },
 	{ "msr_area.exit_store_maxphyaddr", check_exit_store_maxphyaddr },
 	{ "msr_area.exit_load_unaligned", check_exit_load_unaligned },
 	{ "msr_area.exit_load_maxphyaddr", check_exit_load_maxphyaddr },
+	{ "msr_area.exit_store_straddle", check_exit_store_straddle },
+	{ "msr_area.exit_load_straddle", check_exit_load_straddle },
 	{ "msr_area.entry_load_unaligned", check_entry_load_unaligned },
 	{ "msr_area.entry_load_maxphyaddr", check_entry_load_maxphyaddr },
 	{ "msr_area.entry_load_straddle", check_entry_load_straddle },

@@ -5,7 +5,8 @@
  * final access and for L2's own page walk (also its write of a PTE's accessed
  * flag through a read-only mapping); execute-only pages; 2 MiB and
  * 1 GiB leaves; EPT misconfigurations (29.3.3.1); the accessed and dirty
- * flags (29.3.5); INVEPT (31.3, "INVEPT"; 29.4.3.1); and an EPT that starts
+ * flags (29.3.5); page-modification logging (29.3.6); EPTP switching with
+ * VMFUNC (26.5.6.3); INVEPT (31.3, "INVEPT"; 29.4.3.1); and an EPT that starts
  * empty and is filled on violations, with an MMIO hole left unmapped.
  *
  * Layout: the EPT identity-maps RAM and the first 4 GiB, and an alias window
@@ -17,7 +18,7 @@
  *
  * Names: LEVEL.KIND.ACCESS[.reason|.qual|.gpa|.gla] for violations,
  * walk.*, walk_accessed.*, exec_only.*, leaf2m.*, leaf1g.*, misconfig.*, ad.*,
- * invept.*, lazy.*.
+ * pml.*, vmfunc.*, invept.*, lazy.*.
  */
 #include "alloc.h"
 #include "bootinfo.h"
@@ -688,6 +689,180 @@ static void check_ad_disabled(void)
 		  *alias_entry(data, 1));
 }
 
+/* ------------------------------------------------------------ page-modification logging */
+
+/*
+ * PML (SDM Vol. 3C 29.3.6): with EPT A/D flags and "enable PML", a write that
+ * sets a dirty flag that was clear first logs the guest-physical address of
+ * the page (bits 11:0 clear) at the PML address + 8 * PML index and
+ * decrements the index; with the index outside 0-511 the write is not done
+ * and a page-modification log-full event exits with reason 62.  No other
+ * access logs: a write to a page already dirty, a read.
+ */
+static uint64_t *pml_log;
+
+static uint32_t run_pml(enum access a, uint16_t index)
+{
+	static void *const code[] = { l2_read, l2_write, l2_exec };
+
+	prepare(code[a], true);
+	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC2, VMX_PROC2_PML, 0);
+	vmcs_write(VMCS_PML_ADDRESS, (uint64_t)pml_log);
+	vmcs_write(VMCS_GUEST_PML_INDEX, index);
+	vcpu->regs.rdi = access_gva(a);
+	vcpu->regs.rsi = WRITE_VALUE;
+	return vmx_run(vcpu);
+}
+
+static uint64_t pml_index(void)
+{
+	return vmcs_read(VMCS_GUEST_PML_INDEX);
+}
+
+static void check_pml(void)
+{
+	uint64_t page = alias(data);
+	uint32_t reason;
+
+	if (!need_ad() || !vmx_require("", VMX_CTLS_PROC2, VMX_PROC2_PML))
+		return;
+	if (!pml_log)
+		pml_log = alloc_page();
+	alias_reset(PAGE_SIZE, EPT_LEAF_WB);
+	/* A first run dirties every page L2 touches besides the data page. */
+	run_pml(WRITE, 511);
+
+	memset(pml_log, 0, PAGE_SIZE);
+	clear_ad(data);
+	reason = run_pml(WRITE, 511);
+	expect_completed("first_write.completes", WRITE, reason);
+	check_eq("first_write.index", pml_index(), 510);
+	check_eq("first_write.gpa", pml_log[511], page);
+
+	reason = run_pml(WRITE, 510);
+	expect_completed("dirty_write.completes", WRITE, reason);
+	check_eq("dirty_write.index", pml_index(), 510);
+
+	clear_ad(data);
+	*(uint64_t *)(data + DATA_OFF) = DATA_VALUE;
+	reason = run_pml(READ, 510);
+	expect_completed("read.completes", READ, reason);
+	check_eq("read.index", pml_index(), 510);
+
+	/* Index 0 logs into entry 0, and the index wraps to FFFFH. */
+	clear_ad(data);
+	reason = run_pml(WRITE, 0);
+	expect_completed("last_entry.completes", WRITE, reason);
+	check_eq("last_entry.gpa", pml_log[0], page);
+	check_eq("last_entry.index", pml_index(), 0xffff);
+
+	/* A read with the index out of range logs nothing, so it is no log-full event. */
+	clear_ad(data);
+	*(uint64_t *)(data + DATA_OFF) = DATA_VALUE;
+	reason = run_pml(READ, 0xffff);
+	expect_completed("full.read_completes", READ, reason);
+
+	clear_ad(data);
+	*(uint64_t *)(data + DATA_OFF) = DATA_VALUE;
+	reason = run_pml(WRITE, 0xffff);
+	if (!check_msg(reason == VMX_EXIT_PML_FULL, "full.exit",
+		       "write with PML index FFFFH: expected exit 62 (page-modification log full), "
+		       "got %u (%s)", reason, vmx_exit_name(reason) ?: "?"))
+		return;
+	check_eq("full.qual", vmcs_read(VMCS_EXIT_QUALIFICATION), 0);
+	check_eq("full.rip", vmcs_read(VMCS_GUEST_RIP), (uint64_t)l2_write);
+	check_eq("full.no_write", *(uint64_t *)(data + DATA_OFF), DATA_VALUE);
+	check_msg(!(*alias_entry(data, 1) & EPT_D), "full.not_dirty",
+		  "leaf %#lx: dirty flag set by a write that did not happen", *alias_entry(data, 1));
+}
+
+/* ------------------------------------------------------------ EPTP switching */
+
+/*
+ * VM function 0 (SDM Vol. 3C 26.5.6.3): VMFUNC with EAX = 0 and ECX < 512
+ * loads entry ECX of the EPTP list into the EPT pointer when that entry is a
+ * valid EPTP; an index of 512 or more, or an invalid entry, exits with reason
+ * 59 (VMFUNC) and leaves the EPTP alone.  Entry 1's EPT maps the data page's
+ * alias to another page, so the read after VMFUNC shows which EPT it used.
+ */
+VMX_L2_CODE(l2_vmfunc_read, "xor %eax, %eax\n vmfunc\n mov (%rdi), %rax");
+
+static struct pagetable ept_other;
+static uint64_t *eptp_list;
+#define OTHER_VALUE	0x0123456789abcdefull
+
+static uint32_t run_vmfunc(uint64_t index)
+{
+	prepare(l2_vmfunc_read, false);
+	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC2, VMX_PROC2_VMFUNC, 0);
+	vmcs_write(VMCS_VMFUNC_CONTROLS, BIT(0));
+	vmcs_write(VMCS_EPTP_LIST_ADDR, (uint64_t)eptp_list);
+	vcpu->regs.rcx = index;
+	vcpu->regs.rdi = access_gva(READ);
+	vcpu->regs.rax = 0;
+	return vmx_run(vcpu);
+}
+
+static void check_vmfunc_eptp_switch(void)
+{
+	uint8_t *other;
+	uint32_t reason;
+	uint64_t first = eptp_of(&ept, false);
+
+	if (!need_ept() || !vmx_require("", VMX_CTLS_PROC2, VMX_PROC2_VMFUNC))
+		return;
+	if (!(rdmsr(MSR_IA32_VMX_VMFUNC) & BIT(0))) {
+		skip("", "no EPTP switching (IA32_VMX_VMFUNC[0])");
+		return;
+	}
+	if (!eptp_list) {
+		eptp_list = alloc_page();
+		other = alloc_page();
+		*(uint64_t *)(other + DATA_OFF) = OTHER_VALUE;
+		ept_other = ept_create_identity(ept_largest_page());
+		ept_map(&ept_other, ALIAS + ALIGN_DOWN((uint64_t)l2pt, PAGE_SIZE),
+			ALIGN_DOWN((uint64_t)l2pt, PAGE_SIZE), PAGE_SIZE, PAGE_SIZE, EPT_LEAF_WB);
+		ept_map(&ept_other, alias(data), (uint64_t)other, PAGE_SIZE, PAGE_SIZE, EPT_LEAF_WB);
+	}
+	alias_reset(PAGE_SIZE, EPT_LEAF_WB);
+	memset(eptp_list, 0, PAGE_SIZE);
+	eptp_list[0] = first;
+	eptp_list[1] = eptp_of(&ept_other, false);
+	flush(&ept_other, false);
+
+	/* Entry 0 is the current EPTP: the read sees the data page. */
+	reason = run_vmfunc(0);
+	check_msg(reason == VMX_EXIT_VMCALL && vcpu->regs.rax == DATA_VALUE, "index0.same_ept",
+		  "VMFUNC(0, 0) then a read: exit %u (%s), rax %#lx, expected VMCALL and %#llx",
+		  reason, vmx_exit_name(reason) ?: "?", vcpu->regs.rax, DATA_VALUE);
+
+	reason = run_vmfunc(1);
+	check_msg(reason == VMX_EXIT_VMCALL && vcpu->regs.rax == OTHER_VALUE, "index1.switched",
+		  "VMFUNC(0, 1) then a read: exit %u (%s), rax %#lx, expected VMCALL and %#llx "
+		  "(the page of entry 1's EPT)", reason, vmx_exit_name(reason) ?: "?",
+		  vcpu->regs.rax, OTHER_VALUE);
+	check_eq("index1.eptp", vmcs_read(VMCS_EPT_POINTER), eptp_list[1]);
+	/* The EPTP-index field exists where "EPT-violation #VE" does (25.6.20). */
+	if (vmx_ctls_allowed(VMX_CTLS_PROC2).may_be_1 & VMX_PROC2_EPT_VE)
+		check_eq("index1.eptp_index", vmcs_read(VMCS_EPTP_INDEX), 1);
+	else
+		skip("index1.eptp_index", "no EPTP-index field (IA32_VMX_PROCBASED_CTLS2[50], EPT-violation #VE)");
+
+	reason = run_vmfunc(512);
+	check_msg(reason == VMX_EXIT_VMFUNC, "index512.exit",
+		  "VMFUNC(0, 512): expected exit 59 (VMFUNC), got %u (%s)", reason,
+		  vmx_exit_name(reason) ?: "?");
+	check_eq("index512.rip", vmcs_read(VMCS_GUEST_RIP), (uint64_t)l2_vmfunc_read + 2);
+	check_eq("index512.eptp", vmcs_read(VMCS_EPT_POINTER), first);
+
+	/* Entry 2 is 0: a memory type of UC is fine, a walk length of 1 is not a valid EPTP. */
+	reason = run_vmfunc(2);
+	check_msg(reason == VMX_EXIT_VMFUNC, "invalid_entry.exit",
+		  "VMFUNC(0, 2) with list entry 0: expected exit 59 (VMFUNC), got %u (%s)", reason,
+		  vmx_exit_name(reason) ?: "?");
+	check_eq("invalid_entry.eptp", vmcs_read(VMCS_EPT_POINTER), first);
+}
+
 /* ------------------------------------------------------------ INVEPT */
 
 static char rbuf[96];
@@ -949,6 +1124,8 @@ static const struct check_entry checks[] = {
 	{ "ad.write", check_ad_write },
 	{ "ad.walk", check_ad_walk },
 	{ "ad.disabled", check_ad_disabled },
+	{ "pml", check_pml },
+	{ "vmfunc.eptp_switch", check_vmfunc_eptp_switch },
 	{ "invept.types", check_invept_types },
 	{ "invept.bad_type", check_invept_bad_type },
 	{ "invept.bad_eptp", check_invept_bad_eptp },

@@ -15,10 +15,13 @@
  *    instruction until an event arrives; an injected event wakes it (27.6.2,
  *    event injection and activity state); external interrupts and interrupt
  *    windows end it with a VM exit; HLT exiting is about the instruction only.
+ *  - posted-interrupt processing (30.6): the notification vector moves the
+ *    posted vectors into the virtual APIC and delivers them in L2.
  * Interrupts come from the local APIC (self-IPI, timer, an NMI sent to the own
  * APIC ID through the ICR).  L2 has an IDT of its own (vmx_irq_util.h); L1 runs
  * with RFLAGS.IF = 0.
  */
+#include "alloc.h"
 #include "apic.h"
 #include "processor.h"
 #include "test.h"
@@ -490,6 +493,103 @@ static void check_hlt_insn_wakes_l2(void)
 	l1_drain(TIMER_VECTOR);
 }
 
+/* ------------------------------------------------ posted interrupts */
+
+/*
+ * Posted-interrupt processing (SDM Vol. 3C 30.6): with "process posted
+ * interrupts", an external interrupt with the notification vector that
+ * arrives in VMX non-root operation causes no VM exit; the processor
+ * acknowledges it, clears the descriptor's outstanding-notification bit
+ * (bit 256), writes 0 to the local APIC's EOI register, moves the PIR (bits
+ * 255:0) into VIRR and RVI, and evaluates pending virtual interrupts (30.2.1),
+ * which delivers the posted vector through L2's IDT (30.2.2: VIRR bit
+ * cleared, VISR bit set, SVI = the vector).  Another vector still exits.
+ */
+#define NOTIFY_VECTOR	0x65
+#define POSTED_VECTOR	0x66
+
+static uint8_t *vapic;
+static uint64_t *pi_desc;
+
+static bool vapic_bit(unsigned offset, uint8_t vector)
+{
+	return *(volatile uint32_t *)(vapic + offset + 0x10 * (vector / 32)) & BIT(vector % 32);
+}
+
+static bool posted_setup(void)
+{
+	if (!vmx_require("", VMX_CTLS_PIN, VMX_PIN_EXT_INTR_EXIT | VMX_PIN_POSTED_INTR) ||
+	    !vmx_require("", VMX_CTLS_PROC, VMX_PROC_TPR_SHADOW) ||
+	    !vmx_require("", VMX_CTLS_PROC2, VMX_PROC2_VIRT_INTR_DELIVERY) ||
+	    !vmx_require("", VMX_CTLS_EXIT, VMX_EXIT_ACK_INTR))
+		return false;
+	if (!vapic) {
+		vapic = alloc_page();
+		pi_desc = alloc_page();
+	}
+	memset(vapic, 0, PAGE_SIZE);
+	memset(pi_desc, 0, 64);
+	pi_desc[POSTED_VECTOR / 64] |= BIT(POSTED_VECTOR % 64);
+	pi_desc[4] |= BIT(0);		/* ON */
+	prepare(l2_nop);
+	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PIN, VMX_PIN_EXT_INTR_EXIT | VMX_PIN_POSTED_INTR, 0);
+	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC, VMX_PROC_TPR_SHADOW, 0);
+	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_PROC2, VMX_PROC2_VIRT_INTR_DELIVERY, 0);
+	vmx_vcpu_set_ctls(vcpu, VMX_CTLS_EXIT, VMX_EXIT_ACK_INTR, 0);
+	vmcs_write(VMCS_VIRTUAL_APIC_ADDR, (uint64_t)vapic);
+	vmcs_write(VMCS_TPR_THRESHOLD, 0);
+	for (unsigned i = 0; i < 4; i++)
+		vmcs_write(VMCS_EOI_EXIT_BITMAP0 + 2 * i, 0);
+	vmcs_write(VMCS_GUEST_INTR_STATUS, 0);
+	vmcs_write(VMCS_POSTED_INTR_NV, NOTIFY_VECTOR);
+	vmcs_write(VMCS_POSTED_INTR_DESC_ADDR, (uint64_t)pi_desc);
+	vmcs_write(VMCS_GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_IF);
+	return true;
+}
+
+static void check_posted_delivers(void)
+{
+	uint64_t status;
+
+	if (!vmx_require_vmx() || !posted_setup() || !pend(NOTIFY_VECTOR))
+		return;
+	if (!check_eq("reason", vmx_run(vcpu), VMX_EXIT_VMCALL)) {
+		apic_eoi_if_in_service(NOTIFY_VECTOR);
+		l1_drain(NOTIFY_VECTOR);
+		return;
+	}
+	check_msg(l2_irq.count == 1 && l2_irq.vector == POSTED_VECTOR, "delivered",
+		  "L2 handler count %u vector %#lx: expected one %#x", l2_irq.count, l2_irq.vector,
+		  POSTED_VECTOR);
+	check_msg(!(pi_desc[POSTED_VECTOR / 64] & BIT(POSTED_VECTOR % 64)), "pir_cleared",
+		  "PIR bit %#x still set", POSTED_VECTOR);
+	check_msg(!(pi_desc[4] & BIT(0)), "on_cleared", "outstanding-notification bit still set");
+	status = vmcs_read(VMCS_GUEST_INTR_STATUS);
+	check_eq("svi", status >> 8, POSTED_VECTOR);
+	check_eq("rvi", status & 0xff, 0);
+	check_msg(vapic_bit(0x100, POSTED_VECTOR) && !vapic_bit(0x200, POSTED_VECTOR), "visr",
+		  "virtual-APIC page: VISR bit %u, VIRR bit %u; expected VISR set, VIRR clear",
+		  vapic_bit(0x100, POSTED_VECTOR), vapic_bit(0x200, POSTED_VECTOR));
+	check_msg(!apic_irr_test(NOTIFY_VECTOR) && !apic_isr_test(NOTIFY_VECTOR), "notify_eoi",
+		  "L1's APIC: the notification vector is still pending (IRR %u) or in service (ISR %u)",
+		  apic_irr_test(NOTIFY_VECTOR), apic_isr_test(NOTIFY_VECTOR));
+	apic_eoi_if_in_service(NOTIFY_VECTOR);
+	check_eq("l1_not_redelivered", l1_drain(NOTIFY_VECTOR), 0);
+}
+
+static void check_posted_other_vector(void)
+{
+	if (!vmx_require_vmx() || !posted_setup() || !pend(EXT_VECTOR))
+		return;
+	if (check_eq("reason", vmx_run(vcpu), VMX_EXIT_EXT_INTR)) {
+		check_eq("info", exit_info(), evt_info(EVT_EXT_INTR, EXT_VECTOR));
+		check_eq("l2_handler", l2_irq.count, 0);
+		check_msg(pi_desc[4] & BIT(0), "on_kept", "outstanding-notification bit cleared");
+	}
+	apic_eoi_if_in_service(EXT_VECTOR);
+	l1_drain(EXT_VECTOR);
+}
+
 static const struct check_entry checks[] = {
 	{ "extint.ack", check_ext_ack },
 	{ "extint.noack", check_ext_noack },
@@ -512,6 +612,8 @@ static const struct check_entry checks[] = {
 	{ "hlt_insn.exiting", check_hlt_exiting_insn },
 	{ "hlt_insn.sleeps", check_hlt_insn_sleeps },
 	{ "hlt_insn.wakes_l2", check_hlt_insn_wakes_l2 },
+	{ "posted.delivers", check_posted_delivers },
+	{ "posted.other_vector_exits", check_posted_other_vector },
 };
 
 DEFINE_TEST("vmx_interrupts", checks, .setup = setup);

@@ -69,6 +69,8 @@
 	X(ENCLS_EXIT_BITMAP,		0x202e, PROC2(15), NONE)                        \
 	X(SPP_TABLE_PTR,		0x2030, PROC2(23), NONE)                        \
 	X(TSC_MULTIPLIER,		0x2032, PROC2(25), NONE)                        \
+	X(PROC_CONTROLS3,		0x2034, PROC(17), NONE)                         \
+	X(EXIT_CONTROLS2,		0x2044, EXIT(31), NONE)                         \
 	/* 64-bit read-only data field (B.2.2) */                                      \
 	X(GUEST_PHYSICAL_ADDR,		0x2400, PROC2(1), NONE)                         \
 	/* 64-bit guest-state fields (B.2.3) */                                        \

@@ -62,6 +62,8 @@
 #define MSR_IA32_VMX_TRUE_EXIT_CTLS	0x48f
 #define MSR_IA32_VMX_TRUE_ENTRY_CTLS	0x490
 #define MSR_IA32_VMX_VMFUNC		0x491
+#define MSR_IA32_VMX_PROCBASED_CTLS3	0x492	/* allowed-1 settings of the tertiary controls (A.3.4) */
+#define MSR_IA32_VMX_EXIT_CTLS2		0x493	/* allowed-1 settings of the secondary exit controls (A.4.2) */
 
 /* IA32_FEATURE_CONTROL (SDM Vol. 3C 24.7, "Enabling and Entering VMX Operation") */
 #define FEATURE_CONTROL_LOCK		BIT(0)
@@ -92,6 +94,7 @@
 #define VMX_PROC_TSC_OFFSET		BIT(3)
 #define VMX_PROC_HLT_EXIT		BIT(7)
 #define VMX_PROC_INVLPG_EXIT		BIT(9)
+#define VMX_PROC_TERTIARY		BIT(17)	/* activate tertiary controls */
 #define VMX_PROC_MWAIT_EXIT		BIT(10)
 #define VMX_PROC_RDPMC_EXIT		BIT(11)
 #define VMX_PROC_RDTSC_EXIT		BIT(12)
@@ -130,6 +133,8 @@
 #define VMX_PROC2_PML			BIT(17)
 #define VMX_PROC2_EPT_VE		BIT(18)
 #define VMX_PROC2_XSAVES		BIT(20)
+#define VMX_PROC2_MBEC			BIT(22)	/* mode-based execute control for EPT */
+#define VMX_PROC2_SPP			BIT(23)	/* sub-page write permissions for EPT */
 #define VMX_PROC2_TSC_SCALING		BIT(25)
 
 /* VM-exit controls (25.7.1) */
@@ -142,6 +147,10 @@
 #define VMX_EXIT_SAVE_EFER		BIT(20)
 #define VMX_EXIT_LOAD_EFER		BIT(21)
 #define VMX_EXIT_SAVE_PREEMPT		BIT(22)
+#define VMX_EXIT_SECONDARY		BIT(31)	/* activate secondary controls */
+
+/* Tertiary processor-based VM-execution controls (25.6.2) */
+#define VMX_PROC3_VIRT_SPEC_CTRL	BIT(7)	/* virtualize IA32_SPEC_CTRL */
 
 /* VM-entry controls (25.8.1) */
 #define VMX_ENTRY_LOAD_DEBUG		BIT(2)

@@ -292,7 +292,7 @@ uint64_t ve_beyond_maxphyaddr(void)
 
 void *ve_page(unsigned n)
 {
-	static void *pages[8];
+	static void *pages[16];
 
 	if (n >= ARRAY_SIZE(pages))
 		report_abort("ve_page(%u)", n);

@@ -65,6 +65,11 @@ const struct vr_caps *vr_caps(void)
 	caps.cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
 	if (caps.allowed[VMX_CTLS_PROC2].may_be_1 & VMX_PROC2_VMFUNC)
 		caps.vmfunc = rdmsr(MSR_IA32_VMX_VMFUNC);
+	/* The 64-bit tertiary and secondary exit controls: allowed-1 settings only (A.3.4, A.4.2). */
+	if (caps.allowed[VMX_CTLS_PROC].may_be_1 & VMX_PROC_TERTIARY)
+		caps.proc3_allowed = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS3);
+	if (caps.allowed[VMX_CTLS_EXIT].may_be_1 & VMX_EXIT_SECONDARY)
+		caps.exit2_allowed = rdmsr(MSR_IA32_VMX_EXIT_CTLS2);
 	if (caps.allowed[VMX_CTLS_PROC2].may_be_1 & (VMX_PROC2_EPT | VMX_PROC2_VPID))
 		caps.ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
 	/* IA32_VMX_BASIC[48]: VMX physical addresses are limited to 32 bits (A.1). */
@@ -222,6 +227,11 @@ static uint32_t ctl_proc2_allowed(void)
 		return 0;
 	HOLDS(ctl_allowed(VMX_CTLS_PROC2, F(VMCS_PROC_CONTROLS2)));
 }
+/* With "activate tertiary controls", no tertiary control that IA32_VMX_PROCBASED_CTLS3 does not allow. */
+static uint32_t ctl_proc3_allowed(void)
+{
+	HOLDS(!(PROC & VMX_PROC_TERTIARY) || !(F(VMCS_PROC_CONTROLS3) & ~caps.proc3_allowed));
+}
 /* At most the number IA32_VMX_MISC[24:16] gives (4 on processors so far; A.6). */
 static uint32_t ctl_cr3_target_count(void)
 {
@@ -363,7 +373,7 @@ static uint32_t ctl_pml_addr(void)
 }
 static uint32_t ctl_ug_needs_ept(void) { HOLDS(!unrestricted() || ept_on()); }
 /* Mode-based execute control for EPT is secondary control 22. */
-static uint32_t ctl_mbec_needs_ept(void) { HOLDS(!(PROC2 & BIT(22)) || ept_on()); }
+static uint32_t ctl_mbec_needs_ept(void) { HOLDS(!(PROC2 & VMX_PROC2_MBEC) || ept_on()); }
 static uint32_t ctl_vmfunc_allowed(void)
 {
 	HOLDS(!(PROC2 & VMX_PROC2_VMFUNC) || !(F(VMCS_VMFUNC_CONTROLS) & ~caps.vmfunc));
@@ -387,10 +397,24 @@ static uint32_t ctl_ve_info(void)
 {
 	HOLDS(!(PROC2 & VMX_PROC2_EPT_VE) || page_addr_ok(F(VMCS_VE_INFO_ADDR)));
 }
+/*
+ * "Sub-page write permissions for EPT" needs "enable EPT", and the SPPTP
+ * (25.6.21) has bits 11:0 clear and no bit at or above MAXPHYADDR.
+ */
+static uint32_t ctl_spp_needs_ept(void) { HOLDS(!(PROC2 & VMX_PROC2_SPP) || ept_on()); }
+static uint32_t ctl_spptp(void)
+{
+	HOLDS(!(PROC2 & VMX_PROC2_SPP) || page_addr_ok(F(VMCS_SPP_TABLE_PTR)));
+}
 
 /* ------------------------------------------------------------ 27.2.1.2 VM-exit controls */
 
 static uint32_t ctl_exit_allowed(void) { HOLDS(ctl_allowed(VMX_CTLS_EXIT, EXITC)); }
+/* With "activate secondary controls", no secondary exit control that IA32_VMX_EXIT_CTLS2 does not allow. */
+static uint32_t ctl_exit2_allowed(void)
+{
+	HOLDS(!(EXITC & VMX_EXIT_SECONDARY) || !(F(VMCS_EXIT_CONTROLS2) & ~caps.exit2_allowed));
+}
 static uint32_t ctl_save_preempt(void)
 {
 	HOLDS((PIN & VMX_PIN_PREEMPTION_TIMER) || !(EXITC & VMX_EXIT_SAVE_PREEMPT));
@@ -1062,6 +1086,8 @@ const struct vmx_rule vmx_rules[VR_RULE_COUNT] = {
 	CTL(VR_CTL_PROC_ALLOWED, "ctl.proc.allowed", "27.2.1.1", ctl_proc_allowed),
 	CTL(VR_CTL_PROC2_ALLOWED, "ctl.proc2.allowed", "27.2.1.1", ctl_proc2_allowed,
 	    VMCS_PROC_CONTROLS2),
+	CTL(VR_CTL_PROC3_ALLOWED, "ctl.proc3.allowed", "27.2.1.1", ctl_proc3_allowed,
+	    VMCS_PROC_CONTROLS3),
 	CTL(VR_CTL_CR3_TARGET_COUNT, "ctl.cr3_target_count", "27.2.1.1", ctl_cr3_target_count,
 	    VMCS_CR3_TARGET_COUNT),
 	CTL(VR_CTL_IO_BITMAP_A_ALIGNED, "ctl.io_bitmap_a.aligned", "27.2.1.1", ctl_io_a_aligned,
@@ -1129,8 +1155,12 @@ const struct vmx_rule vmx_rules[VR_RULE_COUNT] = {
 	CTL(VR_CTL_SHADOW_BITMAPS, "ctl.shadowing.bitmaps", "27.2.1.1", ctl_shadow_bitmaps,
 	    VMCS_VMREAD_BITMAP, VMCS_VMWRITE_BITMAP),
 	CTL(VR_CTL_VE_INFO_ADDR, "ctl.ept_ve.info_addr", "27.2.1.1", ctl_ve_info, VMCS_VE_INFO_ADDR),
+	CTL(VR_CTL_SPP_NEEDS_EPT, "ctl.spp.needs_ept", "27.2.1.1", ctl_spp_needs_ept),
+	CTL(VR_CTL_SPPTP_ADDR, "ctl.spp.spptp_addr", "27.2.1.1", ctl_spptp, VMCS_SPP_TABLE_PTR),
 
 	CTL(VR_CTL_EXIT_ALLOWED, "ctl.exit.allowed", "27.2.1.2", ctl_exit_allowed),
+	CTL(VR_CTL_EXIT2_ALLOWED, "ctl.exit2.allowed", "27.2.1.2", ctl_exit2_allowed,
+	    VMCS_EXIT_CONTROLS2),
 	CTL(VR_CTL_SAVE_PREEMPT_NEEDS_TIMER, "ctl.exit.save_preempt_needs_timer", "27.2.1.2",
 	    ctl_save_preempt),
 	CTL(VR_CTL_EXIT_STORE_ALIGNED, "ctl.msr_area.exit_store_aligned", "27.2.1.2",
