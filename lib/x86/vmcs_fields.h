@@ -34,6 +34,7 @@
 	X(GUEST_TR_SEL,			0x080e, ALWAYS, NONE)                           \
 	X(GUEST_INTR_STATUS,		0x0810, PROC2(9), NONE)                         \
 	X(GUEST_PML_INDEX,		0x0812, PROC2(17), NONE)                        \
+	X(GUEST_UINV,			0x0814, ENTRY(19), EXIT(27))                    \
 	/* 16-bit host-state fields (B.1.3) */                                         \
 	X(HOST_ES_SEL,			0x0c00, ALWAYS, NONE)                           \
 	X(HOST_CS_SEL,			0x0c02, ALWAYS, NONE)                           \
@@ -84,10 +85,12 @@
 	X(GUEST_PDPTE2,			0x280e, PROC2(1), NONE)                         \
 	X(GUEST_PDPTE3,			0x2810, PROC2(1), NONE)                         \
 	X(GUEST_BNDCFGS,		0x2812, ENTRY(16), EXIT(23))                    \
+	X(GUEST_PKRS,			0x2818, ENTRY(22), NONE)                        \
 	/* 64-bit host-state fields (B.2.4) */                                         \
 	X(HOST_PAT,			0x2c00, EXIT(19), NONE)                         \
 	X(HOST_EFER,			0x2c02, EXIT(21), NONE)                         \
 	X(HOST_PERF_GLOBAL_CTRL,	0x2c04, EXIT(12), NONE)                         \
+	X(HOST_PKRS,			0x2c06, EXIT(29), NONE)                         \
 	/* 32-bit control fields (B.3.1) */                                            \
 	X(PIN_CONTROLS,			0x4000, ALWAYS, NONE)                           \
 	X(PROC_CONTROLS,		0x4002, ALWAYS, NONE)                           \
@@ -179,6 +182,9 @@
 	X(GUEST_PENDING_DBG,		0x6822, ALWAYS, NONE)                           \
 	X(GUEST_SYSENTER_ESP,		0x6824, ALWAYS, NONE)                           \
 	X(GUEST_SYSENTER_EIP,		0x6826, ALWAYS, NONE)                           \
+	X(GUEST_S_CET,			0x6828, ENTRY(20), EXIT(28))                    \
+	X(GUEST_SSP,			0x682a, ENTRY(20), EXIT(28))                    \
+	X(GUEST_INTR_SSP_TABLE,		0x682c, ENTRY(20), EXIT(28))                    \
 	/* natural-width host-state fields (B.4.4) */                                  \
 	X(HOST_CR0,			0x6c00, ALWAYS, NONE)                           \
 	X(HOST_CR3,			0x6c02, ALWAYS, NONE)                           \
@@ -191,7 +197,10 @@
 	X(HOST_SYSENTER_ESP,		0x6c10, ALWAYS, NONE)                           \
 	X(HOST_SYSENTER_EIP,		0x6c12, ALWAYS, NONE)                           \
 	X(HOST_RSP,			0x6c14, ALWAYS, NONE)                           \
-	X(HOST_RIP,			0x6c16, ALWAYS, NONE)
+	X(HOST_RIP,			0x6c16, ALWAYS, NONE)                           \
+	X(HOST_S_CET,			0x6c18, EXIT(28), NONE)                         \
+	X(HOST_SSP,			0x6c1a, EXIT(28), NONE)                         \
+	X(HOST_INTR_SSP_TABLE,		0x6c1c, EXIT(28), NONE)
 
 /** VMCS_<NAME>: the encoding of each field of the list. */
 #define VMCS_FIELD_ENUM(name, enc, need1, need2) VMCS_##name = enc,

@@ -147,6 +147,9 @@
 #define VMX_EXIT_SAVE_EFER		BIT(20)
 #define VMX_EXIT_LOAD_EFER		BIT(21)
 #define VMX_EXIT_SAVE_PREEMPT		BIT(22)
+#define VMX_EXIT_CLEAR_UINV		BIT(27)
+#define VMX_EXIT_LOAD_CET		BIT(28)
+#define VMX_EXIT_LOAD_PKRS		BIT(29)
 #define VMX_EXIT_SECONDARY		BIT(31)	/* activate secondary controls */
 
 /* Tertiary processor-based VM-execution controls (25.6.2) */
@@ -160,6 +163,9 @@
 #define VMX_ENTRY_LOAD_PERF_GLOBAL	BIT(13)
 #define VMX_ENTRY_LOAD_PAT		BIT(14)
 #define VMX_ENTRY_LOAD_EFER		BIT(15)
+#define VMX_ENTRY_LOAD_UINV		BIT(19)
+#define VMX_ENTRY_LOAD_CET		BIT(20)
+#define VMX_ENTRY_LOAD_PKRS		BIT(22)
 
 /* IA32_VMX_EPT_VPID_CAP (Appendix A.10) */
 #define VMX_EPT_EXEC_ONLY		BIT(0)

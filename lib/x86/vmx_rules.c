@@ -581,6 +581,75 @@ static uint32_t host_rip(void)
 	HOLDS(host_64() ? canonical(rip) : !(rip >> 32));
 }
 
+/* ------------------------------------------------------------ CET, PKS, UINTR (27.2.2, 27.3.1.1, 27.3.1.5) */
+
+#define CR4_CET		BIT(23)
+/* IA32_S_CET (SDM Vol. 3A 18.3.1, Vol. 4 Table 2-2): bits 9:6 reserved, 10 SUPPRESS, 11 TRACKER. */
+#define S_CET_RESERVED	0x3c0ull
+#define S_CET_SUPPRESS	BIT(10)
+#define S_CET_TRACKER	BIT(11)
+
+static bool exit_cet(void) { return EXITC & VMX_EXIT_LOAD_CET; }
+static bool entry_cet(void) { return ENTRYC & VMX_ENTRY_LOAD_CET; }
+/* Bits 63:N identical, N the linear-address width: one bit more than canonical. */
+static bool high_bits_identical(uint64_t v)
+{
+	unsigned n = caps.linear_bits + 1;
+
+	return n >= 64 || (uint64_t)((int64_t)(v << (64 - n)) >> (64 - n)) == v;
+}
+/* 64-bit host: canonical; else bits 63:32 are 0 (27.2.2). */
+static bool host_addr_ok(uint64_t v) { return host_64() ? canonical(v) : !(v >> 32); }
+static bool s_cet_suppress_tracker_ok(uint64_t v)
+{
+	return (v & (S_CET_SUPPRESS | S_CET_TRACKER)) != (S_CET_SUPPRESS | S_CET_TRACKER);
+}
+
+/* "If bit 23 in the CR4 field (corresponding to CET) is 1, bit 16 in the CR0 field (WP) must also be 1." */
+static uint32_t host_cr4_cet_wp(void)
+{
+	HOLDS(!(F(VMCS_HOST_CR4) & CR4_CET) || (F(VMCS_HOST_CR0) & X86_CR0_WP));
+}
+static uint32_t host_s_cet_canonical(void) { HOLDS(!exit_cet() || host_addr_ok(F(VMCS_HOST_S_CET))); }
+static uint32_t host_s_cet_reserved(void) { HOLDS(!exit_cet() || !(F(VMCS_HOST_S_CET) & S_CET_RESERVED)); }
+static uint32_t host_s_cet_suppress_tracker(void)
+{
+	HOLDS(!exit_cet() || s_cet_suppress_tracker_ok(F(VMCS_HOST_S_CET)));
+}
+static uint32_t host_ssp_canonical(void) { HOLDS(!exit_cet() || host_addr_ok(F(VMCS_HOST_SSP))); }
+static uint32_t host_ssp_aligned(void) { HOLDS(!exit_cet() || !(F(VMCS_HOST_SSP) & 3)); }
+static uint32_t host_isst_canonical(void)
+{
+	HOLDS(!exit_cet() || canonical(F(VMCS_HOST_INTR_SSP_TABLE)));
+}
+static uint32_t host_pkrs(void) { HOLDS(!(EXITC & VMX_EXIT_LOAD_PKRS) || !(F(VMCS_HOST_PKRS) >> 32)); }
+
+static uint32_t guest_cr4_cet_wp(void)
+{
+	HOLDS(!(F(VMCS_GUEST_CR4) & CR4_CET) || (F(VMCS_GUEST_CR0) & X86_CR0_WP));
+}
+static uint32_t guest_s_cet_reserved(void)
+{
+	HOLDS(!entry_cet() || !(F(VMCS_GUEST_S_CET) & S_CET_RESERVED));
+}
+static uint32_t guest_s_cet_suppress_tracker(void)
+{
+	HOLDS(!entry_cet() || s_cet_suppress_tracker_ok(F(VMCS_GUEST_S_CET)));
+}
+/* The guest SSP need not be canonical: only bits 63:N must be identical (27.3.1.1). */
+static uint32_t guest_ssp_high(void) { HOLDS(!entry_cet() || high_bits_identical(F(VMCS_GUEST_SSP))); }
+static uint32_t guest_ssp_aligned(void) { HOLDS(!entry_cet() || !(F(VMCS_GUEST_SSP) & 3)); }
+static uint32_t guest_isst_canonical(void)
+{
+	HOLDS(!entry_cet() || canonical(F(VMCS_GUEST_INTR_SSP_TABLE)));
+}
+static uint32_t guest_pkrs(void) { HOLDS(!(ENTRYC & VMX_ENTRY_LOAD_PKRS) || !(F(VMCS_GUEST_PKRS) >> 32)); }
+/* 27.3.1.5: with "load UINV", bits 15:8 of the guest UINV field are 0. */
+static uint32_t guest_uinv(void)
+{
+	HOLDS(!(ENTRYC & VMX_ENTRY_LOAD_UINV) || !(F(VMCS_GUEST_UINV) & 0xff00));
+}
+
 /* ------------------------------------------------------------ 27.3.1.1 guest CRs, DRs, MSRs */
 
 /* PE and PG are exempt from CR0 FIXED0 with unrestricted guest. */
@@ -1222,6 +1291,35 @@ const struct vmx_rule vmx_rules[VR_RULE_COUNT] = {
 	HOST(VR_HOST_PAE, "host.addr_space.cr4_pae", "27.2.4", host_pae, VMCS_HOST_CR4),
 	HOST(VR_HOST_PCIDE, "host.addr_space.cr4_pcide_32bit", "27.2.4", host_pcide, VMCS_HOST_CR4),
 	HOST(VR_HOST_RIP, "host.addr_space.rip", "27.2.4", host_rip, VMCS_HOST_RIP),
+
+	/* CET, PKS, UINTR */
+	HOST(VR_HOST_CR4_CET_WP, "host.cr4.cet_needs_wp", "27.2.2", host_cr4_cet_wp, VMCS_HOST_CR4,
+	     VMCS_HOST_CR0),
+	HOST(VR_HOST_S_CET_CANONICAL, "host.cet.s_cet_canonical", "27.2.2", host_s_cet_canonical,
+	     VMCS_HOST_S_CET),
+	HOST(VR_HOST_S_CET_RESERVED, "host.cet.s_cet_reserved", "27.2.2", host_s_cet_reserved,
+	     VMCS_HOST_S_CET),
+	HOST(VR_HOST_S_CET_SUPPRESS_TRACKER, "host.cet.s_cet_suppress_tracker", "27.2.2",
+	     host_s_cet_suppress_tracker, VMCS_HOST_S_CET),
+	HOST(VR_HOST_SSP_CANONICAL, "host.cet.ssp_canonical", "27.2.2", host_ssp_canonical,
+	     VMCS_HOST_SSP),
+	HOST(VR_HOST_SSP_ALIGNED, "host.cet.ssp_aligned", "27.2.2", host_ssp_aligned, VMCS_HOST_SSP),
+	HOST(VR_HOST_ISST_CANONICAL, "host.cet.isst_canonical", "27.2.2", host_isst_canonical,
+	     VMCS_HOST_INTR_SSP_TABLE),
+	HOST(VR_HOST_PKRS_RESERVED, "host.pkrs.reserved", "27.2.2", host_pkrs, VMCS_HOST_PKRS),
+	GUEST(VR_GUEST_CR4_CET_WP, "guest.cr4.cet_needs_wp", "27.3.1.1", guest_cr4_cet_wp,
+	      VMCS_GUEST_CR4, VMCS_GUEST_CR0),
+	GUEST(VR_GUEST_S_CET_RESERVED, "guest.cet.s_cet_reserved", "27.3.1.1", guest_s_cet_reserved,
+	      VMCS_GUEST_S_CET),
+	GUEST(VR_GUEST_S_CET_SUPPRESS_TRACKER, "guest.cet.s_cet_suppress_tracker", "27.3.1.1",
+	      guest_s_cet_suppress_tracker, VMCS_GUEST_S_CET),
+	GUEST(VR_GUEST_SSP_HIGH, "guest.cet.ssp_high_bits", "27.3.1.1", guest_ssp_high, VMCS_GUEST_SSP),
+	GUEST(VR_GUEST_SSP_ALIGNED, "guest.cet.ssp_aligned", "27.3.1.1", guest_ssp_aligned,
+	      VMCS_GUEST_SSP),
+	GUEST(VR_GUEST_ISST_CANONICAL, "guest.cet.isst_canonical", "27.3.1.1", guest_isst_canonical,
+	      VMCS_GUEST_INTR_SSP_TABLE),
+	GUEST(VR_GUEST_PKRS_RESERVED, "guest.pkrs.reserved", "27.3.1.1", guest_pkrs, VMCS_GUEST_PKRS),
+	GUEST(VR_GUEST_UINV_RESERVED, "guest.uinv.reserved", "27.3.1.5", guest_uinv, VMCS_GUEST_UINV),
 
 	GUEST(VR_GUEST_CR0_FIXED0, "guest.cr0.fixed0", "27.3.1.1", guest_cr0_fixed0, VMCS_GUEST_CR0),
 	GUEST(VR_GUEST_CR0_FIXED1, "guest.cr0.fixed1", "27.3.1.1", guest_cr0_fixed1, VMCS_GUEST_CR0),
