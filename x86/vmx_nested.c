@@ -15,7 +15,7 @@
  *
  * Names: exit.INSN[.VARIANT].{reason,rip,len,qual,info}, vmfunc.*, shadow.*
  * (shadow.{read,write,bit1}.WIDTH: one field of each width, natural, 16-,
- * 32- and 64-bit).
+ * 32- and 64-bit, and .ar, a guest segment access-rights field).
  */
 #include "alloc.h"
 #include "ept.h"
@@ -318,6 +318,13 @@ static const struct shadow_field shadow_fields[] = {
 	{ "16bit", VMCS_GUEST_ES_SEL, 0x1238, 0x5a58 },
 	{ "32bit", VMCS_GUEST_ES_LIMIT, 0x00abcdef, 0x0a5a5a5a },
 	{ "64bit", VMCS_GUEST_DEBUGCTL, 0x0000001234567801ull, 0x000000a5a5a5a500ull },
+	/*
+	 * A 32-bit field with a layout of its own: a guest segment's access
+	 * rights (25.4.1, Table 25-2: bits 11:8 and 31:17 reserved), read and
+	 * written as its 32 bits like any other field (25.11.2); the values
+	 * keep the reserved bits 0 and set P, DPL, S, type, D/B, G or L, AVL.
+	 */
+	{ "ar", VMCS_GUEST_ES_AR, 0x000050f3, 0x0000b09b },
 };
 
 /* Read-only fields (VM-exit information) whose VMWRITE-bitmap bit is 0. */

@@ -94,6 +94,16 @@ static inline struct fault write_cr0_checked(uint64_t value)
 	return fault_take();
 }
 
+/** INVPCID of @type with the descriptor {@pcid_etc, @addr} (SDM Vol. 2B INVPCID). */
+static inline struct fault invpcid_checked(uint64_t type, uint64_t pcid_etc, uint64_t addr)
+{
+	uint64_t desc[2] = { pcid_etc, addr };
+
+	fault_clear();
+	asm volatile(FAULT_TRY("invpcid %0, %1") : : "m"(desc), "r"(type) : "memory");
+	return fault_take();
+}
+
 /** Reads a byte at @addr, catching #PF and friends. */
 static inline struct fault read_byte_checked(const volatile void *addr, uint8_t *value)
 {

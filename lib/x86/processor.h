@@ -107,6 +107,7 @@ struct cpu_feature {
 
 #define CPU_FEATURE(l, s, r, b) ((struct cpu_feature){ (l), (s), (r), (b) })
 #define X86_FEATURE_VMX		CPU_FEATURE(1, 0, 2, 5)
+#define X86_FEATURE_SMX		CPU_FEATURE(1, 0, 2, 6)
 #define X86_FEATURE_X2APIC	CPU_FEATURE(1, 0, 2, 21)
 #define X86_FEATURE_TSC_DEADLINE CPU_FEATURE(1, 0, 2, 24)
 #define X86_FEATURE_XSAVE	CPU_FEATURE(1, 0, 2, 26)
@@ -117,6 +118,7 @@ struct cpu_feature {
 #define X86_FEATURE_PAT		CPU_FEATURE(1, 0, 3, 16)
 #define X86_FEATURE_FSGSBASE	CPU_FEATURE(7, 0, 1, 0)
 #define X86_FEATURE_SMEP	CPU_FEATURE(7, 0, 1, 7)
+#define X86_FEATURE_INVPCID	CPU_FEATURE(7, 0, 1, 10)
 #define X86_FEATURE_SMAP	CPU_FEATURE(7, 0, 1, 20)
 #define X86_FEATURE_RDPID	CPU_FEATURE(7, 0, 2, 22)
 #define X86_FEATURE_LA57	CPU_FEATURE(7, 0, 2, 16)

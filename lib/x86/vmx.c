@@ -38,7 +38,7 @@ static uint32_t raw_vm_instruction_error(void)
 }
 
 /* The outcome from RFLAGS after the instruction (SDM Vol. 3C 31.2). */
-static struct vmx_result outcome(uint64_t rflags, struct fault f)
+struct vmx_result vmx_result_from(uint64_t rflags, struct fault f)
 {
 	struct vmx_result r = { .outcome = VMX_SUCCEED };
 
@@ -60,7 +60,7 @@ static struct vmx_result outcome(uint64_t rflags, struct fault f)
 		fault_clear();                                                 \
 		asm volatile(FAULT_TRY(insn) "pushfq; popq %[fl]"              \
 			     : [fl] "+r"(fl_) __VA_ARGS__);                     \
-		outcome(fl_, fault_take());                                    \
+		vmx_result_from(fl_, fault_take());                            \
 	})
 
 struct vmx_result vmxon_checked(uint64_t pa)
@@ -785,7 +785,7 @@ uint32_t vmx_run(struct vmx_vcpu *vcpu)
 	if (flags & X86_EFLAGS_IF)
 		irq_enable();
 	if (fl) {
-		vcpu->entry = outcome(fl, (struct fault){ 0 });
+		vcpu->entry = vmx_result_from(fl, (struct fault){ 0 });
 		vcpu->exit_reason = VMX_EXIT_VMFAIL;
 		return VMX_EXIT_VMFAIL;
 	}

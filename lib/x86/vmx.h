@@ -252,6 +252,12 @@ static inline bool vmx_failed_with(const struct vmx_result *r, uint32_t error)
 	return r->outcome == VMX_FAIL_VALID && r->error == error;
 }
 
+/**
+ * The outcome of a VMX instruction from RFLAGS after it and the exception it
+ * raised (31.2): for instructions that a test issues in its own assembly.
+ */
+struct vmx_result vmx_result_from(uint64_t rflags, struct fault f);
+
 /** "VMsucceed", "VMfailInvalid", "VMfailValid(12: unsupported VMCS component)", "#UD"... */
 const char *vmx_result_str(const struct vmx_result *r, char *buf, size_t size);
 
