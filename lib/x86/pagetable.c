@@ -11,6 +11,28 @@ const struct pt_format pt_format_x86 = {
 	.large_bit = PTE_PS,
 };
 
+const struct pt_format pt_format_pae = {
+	.name = "pae",
+	.present_mask = PTE_P,
+	.table_flags = PTE_P | PTE_W | PTE_U,
+	.large_bit = PTE_PS,
+	.levels = 3,
+	.root_table_flags = PTE_P,
+};
+
+static unsigned top_level(const struct pagetable *pt)
+{
+	return pt->format->levels ? pt->format->levels : 4;
+}
+
+/* Flags of a new entry at @level that points to a table one level down. */
+static uint64_t table_flags_at(const struct pagetable *pt, unsigned level)
+{
+	if (level == top_level(pt) && pt->format->root_table_flags)
+		return pt->format->root_table_flags;
+	return pt->format->table_flags;
+}
+
 static unsigned index_at(uint64_t addr, unsigned level)
 {
 	return (addr >> (12 + 9 * (level - 1))) & 511;
@@ -50,15 +72,18 @@ static void split_leaf(const struct pagetable *pt, uint64_t *entry, unsigned lev
 uint64_t *pt_entry(struct pagetable *pt, uint64_t addr, unsigned level)
 {
 	uint64_t *table = pt->root;
+	unsigned top = top_level(pt);
 
-	if (level < 1 || level > 4)
-		report_abort("pt_entry: level %u", level);
-	for (unsigned l = 4; l > level; l--) {
+	if (level < 1 || level > top || (top < 4 && level == top))
+		report_abort("pt_entry: level %u in %s tables", level, pt->format->name);
+	if (top < 4 && addr >> (12 + 9 * (top - 1) + 2))
+		report_abort("pt_entry: %#lx beyond %s tables", addr, pt->format->name);
+	for (unsigned l = top; l > level; l--) {
 		uint64_t *e = &table[index_at(addr, l)];
 
 		if (!is_present(pt, *e))
-			*e = (uint64_t)alloc_page() | pt->format->table_flags;
-		else if (l <= 3 && (*e & pt->format->large_bit))
+			*e = (uint64_t)alloc_page() | table_flags_at(pt, l);
+		else if (l <= 3 && l < top && (*e & pt->format->large_bit))
 			split_leaf(pt, e, l);
 		table = table_of(*e);
 	}
@@ -69,12 +94,12 @@ uint64_t *pt_find(const struct pagetable *pt, uint64_t addr, unsigned *level)
 {
 	uint64_t *table = pt->root;
 
-	for (unsigned l = 4; l >= 1; l--) {
+	for (unsigned l = top_level(pt); l >= 1; l--) {
 		uint64_t *e = &table[index_at(addr, l)];
 
 		if (!is_present(pt, *e))
 			return NULL;
-		if (l == 1 || (l <= 3 && (*e & pt->format->large_bit))) {
+		if (l == 1 || (l <= 3 && l < top_level(pt) && (*e & pt->format->large_bit))) {
 			if (level)
 				*level = l;
 			return e;
@@ -94,7 +119,8 @@ static uint64_t *copy_table(const struct pagetable *pt, const uint64_t *table, u
 		uint64_t e = table[i];
 
 		if (is_present(pt, e)) {
-			if (level > 1 && !(level <= 3 && (e & pt->format->large_bit)))
+			if (level > 1 && !(level <= 3 && level < top_level(pt) &&
+					   (e & pt->format->large_bit)))
 				e = (uint64_t)copy_table(pt, table_of(e), level - 1, add_flags) |
 				    (e & ~PTE_ADDR_MASK);
 			e |= add_flags;
@@ -106,7 +132,7 @@ static uint64_t *copy_table(const struct pagetable *pt, const uint64_t *table, u
 
 struct pagetable pt_copy(const struct pagetable *src, uint64_t add_flags)
 {
-	return (struct pagetable){ src->format, copy_table(src, src->root, 4, add_flags) };
+	return (struct pagetable){ src->format, copy_table(src, src->root, top_level(src), add_flags) };
 }
 
 void pt_map(struct pagetable *pt, uint64_t addr, uint64_t phys, uint64_t size,
@@ -145,10 +171,10 @@ uint64_t *pt_lookup(const struct pagetable *pt, uint64_t addr, unsigned level)
 {
 	uint64_t *table = pt->root;
 
-	for (unsigned l = 4; l > level; l--) {
+	for (unsigned l = top_level(pt); l > level; l--) {
 		uint64_t e = table[index_at(addr, l)];
 
-		if (!is_present(pt, e) || (l <= 3 && (e & pt->format->large_bit)))
+		if (!is_present(pt, e) || (l <= 3 && l < top_level(pt) && (e & pt->format->large_bit)))
 			return NULL;
 		table = table_of(e);
 	}

@@ -2,7 +2,9 @@
  * @file pagetable.h
  * One four-level page-table builder for every format that shares the x86-64
  * radix layout: the guest's own paging, AMD NPT (the same format, APM Vol. 2
- * 15.25.5) and Intel EPT (SDM Vol. 3C 29.3.2, other permission bits).
+ * 15.25.5) and Intel EPT (SDM Vol. 3C 29.3.2, other permission bits).  PAE
+ * paging (SDM Vol. 3A 5.4) is the same tree without level 4: its root is the
+ * page-directory-pointer table, of which 4 entries map the 4 GiB.
  *
  * Levels count from 1 (4 KiB entries) to 4 (PML4).  A leaf at level 2 maps
  * 2 MiB and at level 3 maps 1 GiB.
@@ -31,10 +33,20 @@ struct pt_format {
 	uint64_t present_mask;	/**< an entry is present when any of these bits is set */
 	uint64_t table_flags;	/**< flags of an entry that points to the next table */
 	uint64_t large_bit;	/**< marks a 2 MiB / 1 GiB leaf */
+	unsigned levels;	/**< levels of the tree: 0 means 4, 3 for PAE */
+	/** Flags of a root entry that points to a table, when not @table_flags (PAE PDPTEs). */
+	uint64_t root_table_flags;
 };
 
 /** Long-mode paging and NPT. */
 extern const struct pt_format pt_format_x86;
+
+/**
+ * PAE paging (SDM Vol. 3A 5.4.1): 3 levels, addresses below 4 GiB, no 1 GiB
+ * leaves; a PDPTE has only P (and PWT/PCD): its R/W, U/S bits are reserved.
+ * The root (CR3) must be below 4 GiB and 32-byte aligned (a page is).
+ */
+extern const struct pt_format pt_format_pae;
 
 /** A four-level table tree. */
 struct pagetable {

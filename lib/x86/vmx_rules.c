@@ -580,6 +580,11 @@ static uint32_t host_rip(void)
 
 	HOLDS(host_64() ? canonical(rip) : !(rip >> 32));
 }
+/* 27.2.4: outside IA-32e mode (IA32_EFER.LMA = 0 in L1), "IA-32e mode guest" is 0. */
+static uint32_t host_ia32e_guest_32bit(void)
+{
+	HOLDS((rdmsr(MSR_EFER) & EFER_LMA) || !ia32e_guest());
+}
 
 /* ------------------------------------------------------------ CET, PKS, UINTR (27.2.2, 27.3.1.1, 27.3.1.5) */
 
@@ -1291,6 +1296,8 @@ const struct vmx_rule vmx_rules[VR_RULE_COUNT] = {
 	HOST(VR_HOST_PAE, "host.addr_space.cr4_pae", "27.2.4", host_pae, VMCS_HOST_CR4),
 	HOST(VR_HOST_PCIDE, "host.addr_space.cr4_pcide_32bit", "27.2.4", host_pcide, VMCS_HOST_CR4),
 	HOST(VR_HOST_RIP, "host.addr_space.rip", "27.2.4", host_rip, VMCS_HOST_RIP),
+	HOST(VR_HOST_IA32E_GUEST_32BIT, "host.addr_space.ia32e_guest_32bit", "27.2.4",
+	     host_ia32e_guest_32bit),
 
 	/* CET, PKS, UINTR */
 	HOST(VR_HOST_CR4_CET_WP, "host.cr4.cet_needs_wp", "27.2.2", host_cr4_cet_wp, VMCS_HOST_CR4,
