@@ -7,15 +7,12 @@
  * and VMSAVE move (FS, GS, TR, LDTR, the SYSCALL and SYSENTER MSRs) is switched
  * through @host_area_pa.  GIF is clear from CLGI to STGI, as #VMEXIT leaves it.
  */
+#include "callee_saved.h"
+
 	.text
 	.globl svm_vmrun
 svm_vmrun:
-	pushq %rbp
-	pushq %rbx
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	push_callee_saved
 	pushq %rdi			/* the GPR block */
 	pushq %rdx			/* the host area */
 
@@ -65,10 +62,5 @@ svm_vmrun:
 	vmload %rax
 	stgi
 	popq %rdi
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbx
-	popq %rbp
+	pop_callee_saved
 	ret

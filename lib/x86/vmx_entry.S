@@ -14,15 +14,12 @@
  */
 #define VMCS_HOST_RSP 0x6c14
 
+#include "callee_saved.h"
+
 	.text
 	.globl vmx_enter
 vmx_enter:
-	pushq %rbp
-	pushq %rbx
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	push_callee_saved
 	pushq %rdi			/* the GPR block, at 0(%rsp) when the exit lands */
 
 	movq $VMCS_HOST_RSP, %rax
@@ -80,10 +77,5 @@ vmx_exit_point:
 	popq %rdi
 	xorl %eax, %eax
 .Lreturn:
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbx
-	popq %rbp
+	pop_callee_saved
 	ret

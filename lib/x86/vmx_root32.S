@@ -10,6 +10,7 @@
  * With ctx->compat the script runs in compatibility mode instead, paging and
  * IDT untouched.
  */
+#include "callee_saved.h"
 #include "desc.h"
 #include "vmx_root32.h"
 
@@ -26,12 +27,7 @@
 	.code64
 	.globl root32_run
 root32_run:
-	pushq %rbp
-	pushq %rbx
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	push_callee_saved
 	pushfq
 	cli
 	movq %rsp, saved_rsp(%rip)
@@ -96,12 +92,7 @@ long64:
 	load_kernel_data_segments
 	movq saved_rsp(%rip), %rsp
 	popfq
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbx
-	popq %rbp
+	pop_callee_saved
 	ret
 
 	.code32
