@@ -2,20 +2,23 @@
  * VM entry: checks on the guest-state area (SDM Vol. 3C 27.3.1, "Checks on
  * the Guest State Area": 27.3.1.1 control registers, debug registers and
  * MSRs; 27.3.1.2 segment registers; 27.3.1.3 descriptor-table registers;
- * 27.3.1.4 RIP and RFLAGS; 27.3.1.5 non-register state) and MSR loading
- * (27.4, "Loading MSRs").  A guest state that breaks one of them is a VM-entry
+ * 27.3.1.4 RIP and RFLAGS; 27.3.1.5 non-register state; 27.3.1.6 PDPTEs),
+ * loading the PDPTEs (27.3.2.4) and MSR loading (27.4, "Loading MSRs").  A guest state that breaks one of them is a VM-entry
  * failure (27.8) and leaves the launch state clear.  Each case names the rule
  * of lib/x86/vmx_rules.h that it breaks; the exit reason and qualification it
  * expects are the table's prediction for the broken VMCS.
  *
  * The default guest is 64-bit with the test's own segments, unrestricted
- * guest off.  Each entry starts from a VMCS that enters and reaches VMCALL
+ * guest off; some cases move it to real mode (unrestricted guest), to 32-bit
+ * PAE paging or to virtual-8086 mode (both on PAE tables of their own).  Each entry starts from a VMCS that enters and reaches VMCALL
  * (".valid"), breaks one rule (".fails") and checks the launch state
  * (".launch_state"); see lib/x86/vmx_entry_util.h.  Machine-check failures
  * during VM entry (reason 41) cannot be caused by software and are not tested.
  */
+#include "alloc.h"
 #include "desc.h"
 #include "msr.h"
+#include "pagetable.h"
 #include "processor.h"
 #include "test.h"
 #include "vmx_entry_util.h"
@@ -69,6 +72,18 @@ static void check_cr4_fixed1(void)
 /* With unrestricted guest, CR0.PE may be 0, but CR0.PG = 1 still needs PE = 1. */
 VE_CASE(check_pg_without_pe, .prepare = ve_unrestricted, .field = VMCS_GUEST_CR0,
 	.clear = X86_CR0_PE, .rule = VR_GUEST_CR0_PG_NEEDS_PE)
+
+/* Unrestricted guest exempts only PE and PG from CR0 FIXED0: NE stays pinned. */
+static bool prep_unrestricted_ne_pinned(void)
+{
+	if (!(rdmsr(MSR_IA32_VMX_CR0_FIXED0) & X86_CR0_NE)) {
+		skip("", "CR0.NE not pinned to 1 (IA32_VMX_CR0_FIXED0[5])");
+		return false;
+	}
+	return ve_unrestricted();
+}
+VE_CASE(check_cr0_ne_unrestricted, .prepare = prep_unrestricted_ne_pinned, .field = VMCS_GUEST_CR0,
+	.clear = X86_CR0_NE, .rule = VR_GUEST_CR0_FIXED0)
 
 /* "IA-32e mode guest" 1: CR0.PG and CR4.PAE are 1 (PG alone: unrestricted guest). */
 VE_CASE(check_ia32e_pae_clear, .field = VMCS_GUEST_CR4, .clear = X86_CR4_PAE, .rule = VR_GUEST_IA32E_PAE)
@@ -220,6 +235,14 @@ SEG_CASE(check_ss_not_present, NULL, AR(SS), AR_P, 0, VR_GUEST_SS_P)
 SEG_CASE(check_ss_rpl, NULL, SEL(SS), 0, 3, VR_GUEST_SS_RPL)
 SEG_CASE(check_ss_dpl, NULL, AR(SS), 0, AR_DPL3, VR_GUEST_SS_DPL_RPL)
 SEG_CASE(check_ss_base_high, NULL, BASE(SS), 0, BIT(32), VR_GUEST_SS_DS_ES_BASE)
+/* A null SS selector does not make SS unusable: only the unusable bit does (27.3.1.2). */
+static bool prep_ss_null_usable(void)
+{
+	vmcs_write(SEL(SS), 0);
+	return true;
+}
+SEG_CASE(check_ss_null_usable_base, prep_ss_null_usable, BASE(SS), 0, BIT(32), VR_GUEST_SS_DS_ES_BASE)
+
 static bool prep_real(void)
 {
 	if (!vmx_vcpu_set_mode(ve_vcpu, VMX_GUEST_REAL, (void *)vmcs_read(VMCS_GUEST_RIP))) {
@@ -229,6 +252,42 @@ static bool prep_real(void)
 	return true;
 }
 SEG_CASE(check_ss_dpl_real_mode, prep_real, AR(SS), 0, AR_DPL3, VR_GUEST_SS_DPL_ZERO)
+
+/* CPL 3 by the access rights alone: CS.DPL = SS.DPL = 3, selectors unchanged. */
+static void brk_cpl3(void)
+{
+	vmcs_update(AR(SS), 0, AR_DPL3);
+	vmcs_update(AR(CS), 0, AR_DPL3);
+}
+
+/*
+ * A conforming CS (type 15) runs 64-bit code; its DPL may not exceed SS's.
+ * With CS.DPL = SS.DPL = 3 and both selectors' RPL 0, the CS rules hold and
+ * only SS.DPL = SS.RPL is broken.
+ */
+static bool prep_conforming_cs(void)
+{
+	vmcs_update(AR(CS), AR_TYPE, 15);
+	return true;
+}
+SEG_CASE(check_cs_conforming_dpl, prep_conforming_cs, AR(CS), 0, AR_DPL3, VR_GUEST_CS_DPL)
+VE_CASE(check_ss_dpl_ne_rpl_cpl3, .brk = brk_cpl3, .rule = VR_GUEST_SS_DPL_RPL)
+
+/*
+ * Unrestricted guest allows CS type 3 (read/write accessed data) with DPL 0,
+ * and then SS.DPL 0.  The valid VMCS runs real-mode code from such a CS, and
+ * without "load IA32_EFER" (EFER.LMA then follows "IA-32e mode guest", 27.3.2.1).
+ */
+static bool prep_real_data_cs(void)
+{
+	if (!prep_real())
+		return false;
+	vmcs_update(AR(CS), AR_TYPE, 3);
+	vmcs_update(VMCS_ENTRY_CONTROLS, VMX_ENTRY_LOAD_EFER, 0);
+	return true;
+}
+SEG_CASE(check_cs_data_type_dpl, prep_real_data_cs, AR(CS), 0, 1ull << 5, VR_GUEST_CS_DPL)
+SEG_CASE(check_ss_dpl_data_cs, prep_real_data_cs, AR(SS), 0, AR_DPL3, VR_GUEST_SS_DPL_ZERO)
 
 /*
  * DS, ES, FS, GS (usable): accessed type; a code type is readable; S 1;
@@ -299,6 +358,216 @@ static bool prep_ext_intr(void)
 VE_CASE(check_rflags_if_ext_intr, .prepare = prep_ext_intr, .field = VMCS_GUEST_RFLAGS,
 	.clear = X86_EFLAGS_IF, .rule = VR_GUEST_RFLAGS_IF, .base = EV_BASE)
 
+/* ------------------------------------------------------------ guests outside IA-32e mode: PAE, virtual-8086 */
+
+/*
+ * PAE paging (SDM Vol. 3A 5.4): a PDPT of four entries, each a page directory
+ * of 2-MiB pages, together the low 4 GiB identity-mapped and user-accessible
+ * (the virtual-8086 guest runs at CPL 3).  A PDPTE has no W or U bit (bits 2:1
+ * are reserved).  Guest CR3 holds the PDPT, which lies below 4 GiB.
+ */
+static uint64_t *pae_pdpt(void)
+{
+	static uint64_t *pdpt;
+
+	if (pdpt)
+		return pdpt;
+	pdpt = alloc_page();
+	for (uint64_t i = 0; i < 4; i++) {
+		uint64_t *pd = alloc_page();
+
+		for (uint64_t j = 0; j < 512; j++)
+			pd[j] = (i << 30 | j << 21) | PTE_P | PTE_W | PTE_U | PTE_PS;
+		pdpt[i] = (uint64_t)pd | PTE_P;
+	}
+	return pdpt;
+}
+
+/*
+ * The default guest moved out of IA-32e mode: "IA-32e mode guest" 0, EFER.LMA
+ * and LME 0 (27.3.1.1), CR4.PCIDE 0, PAE paging through pae_pdpt(), CS the
+ * 32-bit code segment (the VMCALL of L2 encodes the same).
+ */
+static bool prep_pae(void)
+{
+	uint64_t *pdpt = pae_pdpt();
+
+	if ((uint64_t)pdpt >= BIT(32) - PAGE_SIZE) {
+		test_error("", "PAE page tables above 4 GiB");
+		return false;
+	}
+	if (!prep_compat())
+		return false;
+	vmcs_update(VMCS_ENTRY_CONTROLS, VMX_ENTRY_IA32E, 0);
+	if (vmcs_read(VMCS_ENTRY_CONTROLS) & VMX_ENTRY_LOAD_EFER)
+		vmcs_update(VMCS_GUEST_EFER, EFER_LME | EFER_LMA, 0);
+	vmcs_update(VMCS_GUEST_CR4, X86_CR4_PCIDE, X86_CR4_PAE);
+	vmcs_write(VMCS_GUEST_CR3, (uint64_t)pdpt);
+	return true;
+}
+/* Without "load IA32_EFER": VM entry clears EFER.LME and LMA itself (PG = 1, 27.3.2.1). */
+static bool prep_pae_no_load_efer(void)
+{
+	if (!prep_pae())
+		return false;
+	vmcs_update(VMCS_ENTRY_CONTROLS, VMX_ENTRY_LOAD_EFER, 0);
+	return true;
+}
+/* With EPT the PDPTEs come from the guest-state fields (27.3.1.6), here the table's own. */
+static bool prep_pae_ept(void)
+{
+	if (!prep_pae() || !ve_ept())
+		return false;
+	for (unsigned i = 0; i < 4; i++)
+		vmcs_write(VMCS_GUEST_PDPTE0 + 2 * i, pae_pdpt()[i]);
+	return true;
+}
+
+/*
+ * Without EPT, VM entry loads the four PDPTEs from guest CR3 (27.3.2.4); a
+ * present one with a reserved bit (2:1, 8:5, 63, or beyond MAXPHYADDR) fails
+ * the entry with reason 33, qualification 2.  A non-present one is not checked.
+ */
+static void brk_pdpte_mem_u(void) { ve_poke64(&pae_pdpt()[1], pae_pdpt()[1] | PTE_U); }
+static void brk_pdpte_mem_nx(void) { ve_poke64(&pae_pdpt()[0], pae_pdpt()[0] | PTE_NX); }
+static void brk_pdpte_mem_absent(void) { ve_poke64(&pae_pdpt()[3], 0x1e6 | PTE_NX); }
+#define PAE_CASE(fn, prep, brk_, r, ...) VE_CASE(fn, .prepare = prep, .brk = brk_, .rule = r, ##__VA_ARGS__)
+PAE_CASE(check_pdpte_memory_reserved, prep_pae, brk_pdpte_mem_u, VR_LOAD_PDPTE_MEMORY)
+PAE_CASE(check_pdpte_memory_nx, prep_pae_no_load_efer, brk_pdpte_mem_nx, VR_LOAD_PDPTE_MEMORY)
+PAE_CASE(check_pdpte_memory_absent, prep_pae, brk_pdpte_mem_absent, VR_LOAD_PDPTE_MEMORY, .legal = true)
+
+/*
+ * With EPT the PDPTE fields are checked the same way (27.3.1.6; reason 33,
+ * qualification 2) and the PDPTEs in memory are not read at entry.
+ */
+static void brk_pdpte_field_reserved(void) { vmcs_update(VMCS_GUEST_PDPTE2, 0, BIT(6)); }
+static void brk_pdpte_field_maxphyaddr(void) { vmcs_update(VMCS_GUEST_PDPTE3, 0, ve_beyond_maxphyaddr()); }
+PAE_CASE(check_pdpte_field_reserved, prep_pae_ept, brk_pdpte_field_reserved, VR_GUEST_PDPTE_FIELDS)
+PAE_CASE(check_pdpte_field_maxphyaddr, prep_pae_ept, brk_pdpte_field_maxphyaddr, VR_GUEST_PDPTE_FIELDS)
+PAE_CASE(check_pdpte_ept_memory_unread, prep_pae_ept, brk_pdpte_mem_u, VR_LOAD_PDPTE_MEMORY, .legal = true)
+
+/*
+ * With EPT, a VM exit from a PAE guest saves the PDPTEs in use into the
+ * guest-state fields (SDM Vol. 3C 28.3.4).  L2 reloads CR3, so the PDPTEs come
+ * from memory, where PDPTE0 has PWT set and the field before entry had not.
+ */
+VMX_L2_CODE32(l2_reload_cr3, "mov %cr3, %eax; mov %eax, %cr3");
+static bool prep_pdpte_save(void)
+{
+	if (!prep_pae_ept())
+		return false;
+	ve_poke64(&pae_pdpt()[0], pae_pdpt()[0] | PTE_PWT);
+	vmcs_write(VMCS_GUEST_RIP, (uint64_t)l2_reload_cr3);
+	return true;
+}
+static void check_pdpte_saved_on_exit(void)
+{
+	uint64_t want;
+
+	if (!ve_usable() || !ve_run_valid(prep_pdpte_save, 0))
+		return;
+	want = pae_pdpt()[0];	/* with the PWT that prepare set */
+	check_msg(vmcs_read(VMCS_GUEST_PDPTE0) == want, "saved",
+		  "after MOV CR3 in L2 the exit must save PDPTE0 %#llx (with PWT) into the field, "
+		  "which held %#llx: got %#llx", (unsigned long long)want,
+		  (unsigned long long)(want & ~PTE_PWT), (unsigned long long)vmcs_read(VMCS_GUEST_PDPTE0));
+}
+
+/*
+ * Virtual-8086 guest (RFLAGS.VM = 1, protected mode, not IA-32e; 27.3.1.2):
+ * CS, SS, DS, ES, FS, GS each have base = selector * 16, limit FFFFH and
+ * access rights F3H; their other rules (type, DPL, RPL) do not apply.  L2 is
+ * 16-bit code within the first 1 MiB + 64 KiB, reached through CS = FFFFH at
+ * most.  PAE paging maps it user-accessible.
+ */
+VMX_L2_CODE16(l2_v86_vmcall, "");
+/* PUSHF with IOPL 0 and CR4.VME 0 faults with #GP in virtual-8086 mode only (SDM Vol. 3A 20.2.7). */
+VMX_L2_CODE16(l2_v86_pushf, "pushf");
+static uint16_t v86_cs;
+
+static void v86_seg(unsigned s, uint16_t sel)
+{
+	vmcs_write(SEL(s), sel);
+	vmcs_write(BASE(s), (uint64_t)sel << 4);
+	vmcs_write(LIMIT(s), 0xffff);
+	vmcs_write(AR(s), 0xf3);
+}
+/* RIP of @code under CS = v86_cs, which prepare chose for l2_v86_vmcall. */
+static uint64_t v86_ip(const char *code)
+{
+	return (uint64_t)code - ((uint64_t)v86_cs << 4);
+}
+static bool v86_at(const char *code)
+{
+	uint64_t linear = (uint64_t)code;
+
+	v86_cs = linear >> 4 > 0xffff ? 0xffff : linear >> 4;
+	if (v86_ip(code) > 0xfff0) {
+		test_error("", "L2 code at %#llx is beyond the reach of virtual-8086 mode",
+			   (unsigned long long)linear);
+		return false;
+	}
+	for (unsigned s = ES; s <= GS; s++)
+		v86_seg(s, s == CS ? v86_cs : 0);
+	vmcs_write(VMCS_GUEST_RSP, 0xfff0);
+	vmcs_write(VMCS_GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_VM);
+	vmcs_write(VMCS_GUEST_RIP, v86_ip(code));
+	return true;
+}
+static bool prep_v86(void)
+{
+	return prep_pae() && v86_at(l2_v86_vmcall);
+}
+/* Each break keeps RIP on the 16-bit code (the case runner points it at the 64-bit one). */
+static void v86_rip(void) { vmcs_write(VMCS_GUEST_RIP, v86_ip(l2_v86_vmcall)); }
+static void brk_v86_es_base(void) { v86_rip(); vmcs_update(BASE(ES), 0, 0x10); }
+static void brk_v86_cs_base(void) { v86_rip(); vmcs_write(SEL(CS), v86_cs - 1); }
+static void brk_v86_ds_limit(void) { v86_rip(); vmcs_write(LIMIT(DS), 0xfffff); }
+static void brk_v86_fs_dpl0(void) { v86_rip(); vmcs_write(AR(FS), 0x93); }
+static void brk_v86_ss_not_accessed(void) { v86_rip(); vmcs_write(AR(SS), 0xf2); }
+static void brk_v86_gs_unusable(void) { v86_rip(); vmcs_write(AR(GS), VMX_AR_UNUSABLE | 0xf3); }
+/* Selectors with RPL 3 and 0 mixed: SS.RPL = CS.RPL does not apply in virtual-8086 mode. */
+static void brk_v86_rpl_mixed(void) { v86_rip(); v86_seg(SS, 3); v86_seg(DS, 1); }
+#define V86_CASE(fn, brk_, r, ...) VE_CASE(fn, .prepare = prep_v86, .brk = brk_, .rule = r, ##__VA_ARGS__)
+V86_CASE(check_v86_es_base, brk_v86_es_base, VR_GUEST_V86_BASE)
+V86_CASE(check_v86_cs_base, brk_v86_cs_base, VR_GUEST_V86_BASE)
+V86_CASE(check_v86_ds_limit, brk_v86_ds_limit, VR_GUEST_V86_LIMIT)
+V86_CASE(check_v86_fs_dpl0, brk_v86_fs_dpl0, VR_GUEST_V86_AR)
+V86_CASE(check_v86_ss_not_accessed, brk_v86_ss_not_accessed, VR_GUEST_V86_AR)
+V86_CASE(check_v86_gs_unusable, brk_v86_gs_unusable, VR_GUEST_V86_AR)
+V86_CASE(check_v86_rpl_mixed, brk_v86_rpl_mixed, VR_GUEST_SS_RPL, .legal = true)
+
+/*
+ * RFLAGS.VM = 1 needs CR0.PE = 1 (27.3.1.4): a real-mode (unrestricted) guest
+ * with the virtual-8086 segments and RFLAGS.VM set breaks that rule alone.
+ */
+static void brk_real_vm(void) { v86_at(l2_v86_vmcall); }
+VE_CASE(check_rflags_vm_real_mode, .prepare = prep_real, .brk = brk_real_vm, .rule = VR_GUEST_RFLAGS_VM)
+
+/*
+ * The valid virtual-8086 guest really runs in virtual-8086 mode: PUSHF faults
+ * with #GP(0) (intercepted: exit reason 0, vector 13) at its own address, with
+ * RFLAGS.VM still 1 in the saved guest state.
+ */
+static bool prep_v86_pushf(void)
+{
+	return prep_v86() && v86_at(l2_v86_pushf);
+}
+static void check_v86_runs(void)
+{
+	uint32_t info;
+
+	if (!ve_usable() || !ve_run_valid(prep_v86, 0) || !ve_run_valid(prep_v86_pushf, EV_BASE))
+		return;
+	info = vmcs_read(VMCS_EXIT_INTR_INFO);
+	check_msg((info & 0x7ff) == (VE_HW_EXC << 8 | 13) && vmcs_read(VMCS_GUEST_RIP) == v86_ip(l2_v86_pushf) &&
+		  (vmcs_read(VMCS_GUEST_RFLAGS) & X86_EFLAGS_VM) && vmcs_read(SEL(CS)) == v86_cs, "pushf_gp",
+		  "PUSHF in virtual-8086 mode with IOPL 0 must fault with #GP at CS:IP %#x:%#llx: exit "
+		  "interruption info %#x, CS:IP %#llx:%#llx, RFLAGS %#llx", v86_cs,
+		  (unsigned long long)v86_ip(l2_v86_pushf), info, (unsigned long long)vmcs_read(SEL(CS)),
+		  (unsigned long long)vmcs_read(VMCS_GUEST_RIP), (unsigned long long)vmcs_read(VMCS_GUEST_RFLAGS));
+}
+
 /* ------------------------------------------------------------ activity state (27.3.1.5) */
 
 /* IA32_VMX_MISC[6..8]: HLT, shutdown, wait-for-SIPI supported (A.6). */
@@ -345,13 +614,66 @@ static bool prep_hlt_ug(void)
 {
 	return ve_unrestricted() && prep_hlt();
 }
-static void brk_cpl3(void)
-{
-	vmcs_update(AR(SS), 0, AR_DPL3);
-	vmcs_update(AR(CS), 0, AR_DPL3);
-}
 VE_CASE(check_activity_hlt_ss_dpl, .prepare = prep_hlt_ug, .brk = brk_cpl3, .rule = VR_GUEST_ACTIVITY_HLT_DPL,
 	.base = EV_BASE)
+
+/*
+ * Injection into the other states: wait-for-SIPI takes no event; shutdown
+ * only NMI and machine check (type 3, vector 18).  The valid VMCS injects in
+ * the active state (an NMI, which exits with #GP), or into shutdown the NMI.
+ */
+static bool prep_nmi_active(unsigned misc_bit)
+{
+	if (!misc_has(misc_bit)) {
+		skip("", "activity state not supported (IA32_VMX_MISC[%u])", misc_bit);
+		return false;
+	}
+	ve_inject(VE_INTR(VE_NMI, 2), 0, 0);
+	return true;
+}
+static bool prep_nmi_before_sipi(void) { return prep_nmi_active(8); }
+static bool prep_shutdown_nmi(void)
+{
+	if (!prep_nmi_active(7))
+		return false;
+	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, 2);
+	vmcs_update(VMCS_GUEST_RFLAGS, 0, X86_EFLAGS_IF);
+	return true;
+}
+static void brk_inject_ud(void) { vmcs_write(VMCS_ENTRY_INTR_INFO, VE_INTR(VE_HW_EXC, 6)); }
+/* Vector 18 as an external interrupt is no machine check. */
+static void brk_shutdown_ext18(void) { vmcs_write(VMCS_ENTRY_INTR_INFO, VE_INTR(VE_EXT_INTR, 18)); }
+/* HLT takes external interrupts, NMI, #DB, #MC and a pending MTF only: not #UD. */
+VE_CASE(check_activity_hlt_exception, .prepare = prep_hlt, .brk = brk_inject_ud,
+	.rule = VR_GUEST_ACTIVITY_INJECTION, .base = EV_BASE)
+VE_CASE(check_activity_sipi_injection, .prepare = prep_nmi_before_sipi, .field = VMCS_GUEST_ACTIVITY_STATE,
+	.set = 3, .rule = VR_GUEST_ACTIVITY_INJECTION, .base = EV_BASE)
+VE_CASE(check_activity_shutdown_exception, .prepare = prep_shutdown_nmi, .brk = brk_inject_ud,
+	.rule = VR_GUEST_ACTIVITY_INJECTION, .base = EV_BASE)
+VE_CASE(check_activity_shutdown_ext_intr18, .prepare = prep_shutdown_nmi, .brk = brk_shutdown_ext18,
+	.rule = VR_GUEST_ACTIVITY_INJECTION, .base = EV_BASE)
+
+/*
+ * Wait-for-SIPI with "entry to SMM": outside SMM that control itself fails
+ * (VMfailValid(7), 27.2.1.3, checked before the guest state), so this rule
+ * never decides the outcome here; SMI blocking is set as entry to SMM needs it.
+ */
+static bool prep_smm_sipi(void)
+{
+	if (!misc_has(8)) {
+		skip("", "no wait-for-SIPI activity state (IA32_VMX_MISC[8])");
+		return false;
+	}
+	return vmx_require("", VMX_CTLS_ENTRY, VMX_ENTRY_SMM);
+}
+static void brk_smm_sipi(void)
+{
+	vmcs_update(VMCS_ENTRY_CONTROLS, 0, VMX_ENTRY_SMM);
+	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, BIT(2));	/* blocking by SMI */
+	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, 3);
+}
+VE_CASE(check_activity_sipi_entry_smm, .prepare = prep_smm_sipi, .brk = brk_smm_sipi,
+	.rule = VR_GUEST_ACTIVITY_SMM_SIPI)
 
 /* ------------------------------------------------------------ interruptibility state (27.3.1.5) */
 
@@ -434,6 +756,30 @@ static bool prep_hlt_only(void) { return prep_hlt(); }
 VE_CASE(check_pdbg_bs_hlt, .prepare = prep_hlt_only, .field = VMCS_GUEST_PENDING_DBG,
 	.set = X86_DR6_BS, .rule = VR_GUEST_PDBG_BS, .base = EV_BASE)
 
+/*
+ * A valid pending #DB (B0 with bit 12, "enabled breakpoint") and no event
+ * injected: the #DB is delivered right after entry (27.7.3), before L2's first
+ * instruction; the exception bitmap intercepts it and the exit qualification
+ * has B0 (28.2.1).
+ */
+static bool prep_pending_b0(void)
+{
+	vmcs_write(VMCS_GUEST_PENDING_DBG, BIT(12) | BIT(0));
+	return true;
+}
+static void check_pdbg_b0_delivered(void)
+{
+	uint32_t info;
+
+	if (!ve_usable() || !ve_run_valid(prep_pending_b0, EV_BASE))
+		return;
+	info = vmcs_read(VMCS_EXIT_INTR_INFO);
+	check_msg((info & 0x7ff) == (VE_HW_EXC << 8 | 1) && (vmcs_read(VMCS_EXIT_QUALIFICATION) & 0xf) == 1,
+		  "db_b0", "the pending #DB must exit as vector 1 with B0 in the qualification: "
+		  "interruption info %#x, qualification %#llx", info,
+		  (unsigned long long)vmcs_read(VMCS_EXIT_QUALIFICATION));
+}
+
 /* ------------------------------------------------------------ VMCS link pointer (27.3.1.5) */
 
 /*
@@ -460,6 +806,9 @@ VE_CASE(check_link_unaligned, .prepare = prep_link, .field = VMCS_VMCS_LINK_PTR,
 VE_CASE(check_link_maxphyaddr, .prepare = prep_link, .brk = brk_link_max, .rule = VR_GUEST_LINK_MAXPHYADDR)
 VE_CASE(check_link_revision, .prepare = prep_link, .brk = brk_link_revision, .rule = VR_GUEST_LINK_REVISION)
 VE_CASE(check_link_shadow_bit, .prepare = prep_link, .brk = brk_link_shadow, .rule = VR_GUEST_LINK_SHADOW)
+/* Outside SMM, not the current-VMCS pointer (whose header passes the checks above). */
+static void brk_link_current(void) { vmcs_write(VMCS_VMCS_LINK_PTR, (uint64_t)ve_vcpu->vmcs); }
+VE_CASE(check_link_current, .prepare = prep_link, .brk = brk_link_current, .rule = VR_GUEST_LINK_CURRENT)
 
 /* ------------------------------------------------------------ MSR loading (27.4) */
 
@@ -514,6 +863,7 @@ static const struct check_entry checks[] = {
 	{ "cr4.fixed0", check_cr4_fixed0 },
 	{ "cr4.fixed1", check_cr4_fixed1 },
 	{ "cr0.pg_without_pe", check_pg_without_pe },
+	{ "cr0.ne_clear_unrestricted", check_cr0_ne_unrestricted },
 	{ "ia32e.cr4_pae_clear", check_ia32e_pae_clear },
 	{ "ia32e.cr0_pg_clear", check_ia32e_pg_clear },
 	{ "ia32e.pcide_outside", check_pcide_outside_ia32e },
@@ -561,7 +911,12 @@ static const struct check_entry checks[] = {
 	{ "ss.rpl_ne_cs", check_ss_rpl },
 	{ "ss.dpl_ne_rpl", check_ss_dpl },
 	{ "ss.base_high", check_ss_base_high },
+	{ "ss.null_selector_base_high", check_ss_null_usable_base },
 	{ "ss.dpl_real_mode", check_ss_dpl_real_mode },
+	{ "cs.conforming_dpl_above_ss", check_cs_conforming_dpl },
+	{ "ss.dpl_ne_rpl_cpl3", check_ss_dpl_ne_rpl_cpl3 },
+	{ "cs.data_type_dpl", check_cs_data_type_dpl },
+	{ "ss.dpl_data_cs", check_ss_dpl_data_cs },
 	{ "ds.not_accessed", check_ds_not_accessed },
 	{ "es.exec_only_code", check_es_exec_only },
 	{ "fs.s", check_fs_s },
@@ -589,11 +944,32 @@ static const struct check_entry checks[] = {
 	{ "rflags.bit63", check_rflags_bit63 },
 	{ "rflags.vm_ia32e", check_rflags_vm },
 	{ "rflags.if_ext_intr", check_rflags_if_ext_intr },
+	{ "pdpte.memory_reserved", check_pdpte_memory_reserved },
+	{ "pdpte.memory_nx", check_pdpte_memory_nx },
+	{ "pdpte.memory_absent_unchecked", check_pdpte_memory_absent },
+	{ "pdpte.field_reserved", check_pdpte_field_reserved },
+	{ "pdpte.field_maxphyaddr", check_pdpte_field_maxphyaddr },
+	{ "pdpte.ept_memory_unread", check_pdpte_ept_memory_unread },
+	{ "pdpte.saved_on_exit", check_pdpte_saved_on_exit },
+	{ "v86.runs", check_v86_runs },
+	{ "v86.es_base", check_v86_es_base },
+	{ "v86.cs_base", check_v86_cs_base },
+	{ "v86.ds_limit", check_v86_ds_limit },
+	{ "v86.fs_dpl0", check_v86_fs_dpl0 },
+	{ "v86.ss_not_accessed", check_v86_ss_not_accessed },
+	{ "v86.gs_unusable", check_v86_gs_unusable },
+	{ "v86.rpl_mixed", check_v86_rpl_mixed },
+	{ "rflags.vm_real_mode", check_rflags_vm_real_mode },
 	{ "activity.reserved", check_activity_reserved },
 	{ "activity.hlt_unsupported", check_activity_hlt_unsupported },
 	{ "activity.shutdown_unsupported", check_activity_shutdown_unsupported },
 	{ "activity.sipi_unsupported", check_activity_sipi_unsupported },
 	{ "activity.hlt_ss_dpl", check_activity_hlt_ss_dpl },
+	{ "activity.hlt_exception", check_activity_hlt_exception },
+	{ "activity.sipi_injection", check_activity_sipi_injection },
+	{ "activity.shutdown_exception", check_activity_shutdown_exception },
+	{ "activity.shutdown_ext_intr18", check_activity_shutdown_ext_intr18 },
+	{ "activity.sipi_entry_smm", check_activity_sipi_entry_smm },
 	{ "intr_state.reserved", check_intr_reserved },
 	{ "intr_state.sti_and_movss", check_intr_sti_and_movss },
 	{ "intr_state.sti_if_clear", check_intr_sti_if_clear },
@@ -610,10 +986,12 @@ static const struct check_entry checks[] = {
 	{ "pending_dbg.tf_bs_clear", check_pdbg_tf_bs_clear },
 	{ "pending_dbg.bs_btf", check_pdbg_bs_btf },
 	{ "pending_dbg.bs_hlt", check_pdbg_bs_hlt },
+	{ "pending_dbg.b0_delivered", check_pdbg_b0_delivered },
 	{ "link.unaligned", check_link_unaligned },
 	{ "link.maxphyaddr", check_link_maxphyaddr },
 	{ "link.revision", check_link_revision },
 	{ "link.shadow_bit", check_link_shadow_bit },
+	{ "link.current_vmcs", check_link_current },
 	{ "msr_load.fs_base", check_msr_fs_base },
 	{ "msr_load.gs_base_first", check_msr_gs_base_first },
 	{ "msr_load.x2apic", check_msr_x2apic },

@@ -701,6 +701,14 @@ static void check_ad_disabled(void)
  */
 static uint64_t *pml_log;
 
+/* A log entry is the page's address: say whether a wrong one names the page and what 11:0 hold. */
+static void check_pml_entry(const char *name, uint64_t logged, uint64_t page)
+{
+	check_msg(logged == page, name, "logged %#lx (%s page, bits 11:0 %#lx): expected the page "
+		  "address %#lx", logged, (logged & ~0xfffull) == page ? "the right" : "another",
+		  logged & 0xfff, page);
+}
+
 static uint32_t run_pml(enum access a, uint16_t index)
 {
 	static void *const code[] = { l2_read, l2_write, l2_exec };
@@ -737,7 +745,7 @@ static void check_pml(void)
 	reason = run_pml(WRITE, 511);
 	expect_completed("first_write.completes", WRITE, reason);
 	check_eq("first_write.index", pml_index(), 510);
-	check_eq("first_write.gpa", pml_log[511], page);
+	check_pml_entry("first_write.gpa", pml_log[511], page);
 
 	reason = run_pml(WRITE, 510);
 	expect_completed("dirty_write.completes", WRITE, reason);
@@ -753,7 +761,7 @@ static void check_pml(void)
 	clear_ad(data);
 	reason = run_pml(WRITE, 0);
 	expect_completed("last_entry.completes", WRITE, reason);
-	check_eq("last_entry.gpa", pml_log[0], page);
+	check_pml_entry("last_entry.gpa", pml_log[0], page);
 	check_eq("last_entry.index", pml_index(), 0xffff);
 
 	/* A read with the index out of range logs nothing, so it is no log-full event. */

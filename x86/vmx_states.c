@@ -197,6 +197,7 @@ enum target_kind {
 	T_RESUME,	/* VMRESUME instead of VMLAUNCH */
 	T_NO_VMCS,	/* VMCLEAR of the current VMCS: no current VMCS */
 	T_SHADOW,	/* the VMCS made a shadow VMCS (header bit 31) and current again */
+	T_MODE,		/* the guest moved out of IA-32e mode (field: enum vmx_guest_mode) */
 };
 
 /* How a target's values are drawn. */
@@ -329,6 +330,8 @@ static const struct target targets[] = {
 	{ "vmresume", T_RESUME, D_NONE, 0 },
 	{ "no_current_vmcs", T_NO_VMCS, D_NONE, 0 },
 	{ "shadow_current", T_SHADOW, D_NONE, 0 },
+	{ "mode_prot32", T_MODE, D_NONE, VMX_GUEST_PROT32 },
+	{ "mode_real", T_MODE, D_NONE, VMX_GUEST_REAL },
 };
 
 /* ------------------------------------------------------------ drawing values */
@@ -505,8 +508,8 @@ static void draw(struct prng *rng, const struct target *t, unsigned *op, uint64_
 		*v = BIT(PICK(rng, 0, 0, 1, 1, 2, 3, 3, 4, 5, 31));
 		break;
 	case D_ACTIVITY:
-		/* HLT (with the preemption timer as its wake-up), reserved states. */
-		*v = PICK(rng, 1, 1, 4, 0xffffffff);
+		/* HLT, shutdown, wait-for-SIPI (each with a wake-up, see wake_up()), reserved states. */
+		*v = PICK(rng, 1, 1, 2, 3, 4, 0xffffffff);
 		break;
 	case D_PENDING_DBG:
 		*op = OP_OR;
@@ -695,25 +698,45 @@ static void apply(const struct states_mutation *m)
 		env.current_is_shadow = vmptrld_checked((uint64_t)vcpu->vmcs).outcome == VMX_SUCCEED;
 		env.no_current_vmcs = !env.current_is_shadow;
 		break;
+	case T_MODE:
+		/*
+		 * The library's 32-bit protected or real mode (unrestricted guest
+		 * with EPT; unchanged without them).  l2_report's instructions
+		 * decode harmlessly there (48H is DEC, the rest MOV, PUSHF, POP)
+		 * and end in its VMCALL.  With RFLAGS.VM flipped as well, the
+		 * virtual-8086 rules (27.3.1.2) decide.
+		 */
+		if (!env.no_current_vmcs && !env.current_is_shadow)
+			vmx_vcpu_set_mode(vcpu, (enum vmx_guest_mode)t->field, l2_report);
+		break;
 	}
 }
 
 /* ------------------------------------------------------------ prediction */
 
 /*
- * A HLT state needs a wake-up: the VMX-preemption timer at 0 (26.5.1 counts
- * it down in HLT).  Part of the state, so it is set before the prediction.
+ * An inactive state needs a wake-up.  HLT: the VMX-preemption timer at 0
+ * (26.5.1 counts it down in HLT).  Shutdown and wait-for-SIPI without an
+ * injected event: an injected NMI (with IDT limit 0 its delivery exits),
+ * which shutdown allows and wait-for-SIPI does not (27.3.1.5), since the
+ * timer does not end wait-for-SIPI.  Part of the state, so it is set before
+ * the prediction.
  */
-static void hlt_wake_up(void)
+static void wake_up(void)
 {
 	uint64_t act, pin, info;
 
 	if (env.no_current_vmcs || vmread_checked(VMCS_GUEST_ACTIVITY_STATE, &act).outcome ||
-	    act != 1)
+	    act < 1 || act > 3)
 		return;
 	info = vmcs_read(VMCS_ENTRY_INTR_INFO);
 	if (info & VMX_INTR_INFO_VALID)
 		return;
+	if (act != 1) {
+		vmcs_write(VMCS_ENTRY_INTR_INFO, VMX_INTR_INFO_VALID | 2 << 8 | 2);
+		vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0);
+		return;
+	}
 	pin = vmcs_read(VMCS_PIN_CONTROLS);
 	if (vr_caps()->allowed[VMX_CTLS_PIN].may_be_1 & VMX_PIN_PREEMPTION_TIMER) {
 		vmcs_write(VMCS_PIN_CONTROLS, pin | VMX_PIN_PREEMPTION_TIMER);
@@ -798,12 +821,29 @@ static bool plain;
 
 /* A tag for exclusions (lib/states.h states_tag()). */
 #define TAG_PENDING_DBG_HIGH "guest.pending_dbg.reserved.high"
+/* A usable SS with a null selector (its checks apply all the same, 27.3.1.2). */
+#define TAG_SS_NULL_USABLE "guest.ss.null_selector_usable"
+/* guest.activity.injection broken in HLT; in shutdown by an event with vector 18 but no #MC. */
+#define TAG_HLT_INJECTION "guest.activity.injection.hlt"
+#define TAG_SHUTDOWN_VECTOR18 "guest.activity.injection.shutdown_vector18"
+
+/* Whether @p has a rule on a usable SS's fields broken (DS/ES bases too: one rule). */
+static bool ss_rule_broken(const struct vr_prediction *p)
+{
+	for (unsigned k = 0; k < p->nviolated; k++)
+		switch (p->violated[k]) {
+		case VR_GUEST_SS_TYPE: case VR_GUEST_SS_S: case VR_GUEST_SS_P:
+		case VR_GUEST_SS_RESERVED: case VR_GUEST_SS_G: case VR_GUEST_SS_DS_ES_BASE:
+			return true;
+		}
+	return false;
+}
 
 static void predict(struct states_prediction *sp)
 {
 	struct vr_prediction p;
 
-	hlt_wake_up();
+	wake_up();
 	vr_predict(&env, &p);
 	plain = !env.no_current_vmcs && !env.current_is_shadow && plain_state();
 	for (unsigned i = 0; i < p.n; i++) {
@@ -828,6 +868,17 @@ static void predict(struct states_prediction *sp)
 	/* Finer than guest.pending_dbg.reserved: a reserved bit above bit 31 is set. */
 	if (!env.no_current_vmcs && (rd(VMCS_GUEST_PENDING_DBG) >> 32))
 		states_tag(sp, TAG_PENDING_DBG_HIGH);
+	if (!env.no_current_vmcs && !(rd(VMCS_GUEST_SS_SEL) & ~3ull) &&
+	    !(rd(VMCS_GUEST_SS_AR) & VMX_AR_UNUSABLE) && ss_rule_broken(&p))
+		states_tag(sp, TAG_SS_NULL_USABLE);
+	if (!env.no_current_vmcs && vr_violated(VR_GUEST_ACTIVITY_INJECTION, &env)) {
+		uint64_t info = rd(VMCS_ENTRY_INTR_INFO);
+
+		if (rd(VMCS_GUEST_ACTIVITY_STATE) == 1)
+			states_tag(sp, TAG_HLT_INJECTION);
+		else if (rd(VMCS_GUEST_ACTIVITY_STATE) == 2 && (info & 0xff) == 18)
+			states_tag(sp, TAG_SHUTDOWN_VECTOR18);
+	}
 }
 
 /* ------------------------------------------------------------ running */
@@ -903,7 +954,10 @@ static void run(struct states_observation *o)
 /* The rules, then the tags predict() adds. */
 static const char *rule_name(size_t i)
 {
-	return i < VR_RULE_COUNT ? vmx_rules[i].name : TAG_PENDING_DBG_HIGH;
+	static const char *const tags[] = { TAG_PENDING_DBG_HIGH, TAG_SS_NULL_USABLE,
+					    TAG_HLT_INJECTION, TAG_SHUTDOWN_VECTOR18 };
+
+	return i < VR_RULE_COUNT ? vmx_rules[i].name : tags[i - VR_RULE_COUNT];
 }
 
 /* Measured: a few seconds on Bochs 2.7 and 3.0 (docs/states.md). */
@@ -912,7 +966,7 @@ static const uint64_t seeds[] = { 1, 2, 3, 4 };
 static const struct states_arch vmx_arch = {
 	.seeds = seeds, .nseeds = ARRAY_SIZE(seeds), .count = 100,
 	.reset = reset, .generate = generate, .apply = apply, .predict = predict, .run = run,
-	.describe = describe, .nrules = VR_RULE_COUNT + 1, .rule_name = rule_name,
+	.describe = describe, .nrules = VR_RULE_COUNT + 4, .rule_name = rule_name,
 };
 
 /* ------------------------------------------------------------ checks */

@@ -937,6 +937,11 @@ static uint32_t guest_activity_injection(void)
 		HOLDS(t == T_NMI || (t == T_HW && v == 18));
 	return a == ACT_SIPI;
 }
+/* Not wait-for-SIPI with "entry to SMM" (that control fails first outside SMM, 27.2.1.3). */
+static uint32_t guest_activity_smm_sipi(void)
+{
+	HOLDS(!(ENTRYC & VMX_ENTRY_SMM) || activity() != ACT_SIPI);
+}
 static uint32_t guest_intr_reserved(void) { HOLDS(!(intr_state() & ~0x1full)); }
 static uint32_t guest_intr_enclave(void) { HOLDS(caps.sgx || !(intr_state() & INTR_ENCLAVE)); }
 static uint32_t guest_intr_sti_movss(void)
@@ -1012,6 +1017,18 @@ static uint32_t guest_link_shadow(void)
 	uint32_t h = link_header(&ok);
 
 	HOLDS(!ok || !(h & BIT(31)) == !(PROC2 & VMX_PROC2_VMCS_SHADOWING));
+}
+/*
+ * Outside SMM the pointer is not the current-VMCS pointer (the rule for SMM
+ * without "entry to SMM", the executive-VMCS pointer, does not arise here).
+ */
+static uint32_t guest_link_current(void)
+{
+	uint64_t current = ~0ull;
+
+	if (vmptrst_checked(&current).outcome != VMX_SUCCEED)
+		return 0;
+	HOLDS(!link_used() || F(VMCS_VMCS_LINK_PTR) != current);
 }
 
 /* ------------------------------------------------------------ PDPTEs (27.3.1.6, 27.3.2.4) */
@@ -1432,6 +1449,8 @@ const struct vmx_rule vmx_rules[VR_RULE_COUNT] = {
 	      guest_activity_blocking, VMCS_GUEST_ACTIVITY_STATE, VMCS_GUEST_INTERRUPTIBILITY),
 	GUEST(VR_GUEST_ACTIVITY_INJECTION, "guest.activity.injection", "27.3.1.5",
 	      guest_activity_injection, VMCS_GUEST_ACTIVITY_STATE, INTR_F),
+	GUEST(VR_GUEST_ACTIVITY_SMM_SIPI, "guest.activity.sipi_entry_smm", "27.3.1.5",
+	      guest_activity_smm_sipi, VMCS_GUEST_ACTIVITY_STATE),
 	GUEST(VR_GUEST_INTR_RESERVED, "guest.intr_state.reserved", "27.3.1.5", guest_intr_reserved,
 	      VMCS_GUEST_INTERRUPTIBILITY),
 	GUEST(VR_GUEST_INTR_ENCLAVE, "guest.intr_state.enclave", "27.3.1.5", guest_intr_enclave,
@@ -1461,6 +1480,7 @@ const struct vmx_rule vmx_rules[VR_RULE_COUNT] = {
 	LINK(VR_GUEST_LINK_MAXPHYADDR, "guest.link.maxphyaddr", guest_link_phys),
 	LINK(VR_GUEST_LINK_REVISION, "guest.link.revision", guest_link_revision),
 	LINK(VR_GUEST_LINK_SHADOW, "guest.link.shadow_indicator", guest_link_shadow),
+	LINK(VR_GUEST_LINK_CURRENT, "guest.link.not_current_vmcs", guest_link_current),
 
 	ROW(VR_GUEST_PDPTE_FIELDS, "guest.pdpte.fields", "27.3.1.6", VR_STAGE_GUEST, OUT_GUEST(2),
 	    guest_pdpte_fields, VMCS_GUEST_CR0, VMCS_GUEST_CR4, VMCS_GUEST_PDPTE0,
