@@ -598,23 +598,16 @@ static uint64_t legacy32_tables(uint64_t gva, const uint8_t *data, uint64_t *pt_
 	return (uint64_t)pd;
 }
 
-/* PAE: four PDs of 2 MiB identity pages, and GVA @gva through a 4 KiB table to @data. */
+/* PAE: the low 4 GiB identity-mapped with 2 MiB pages, and GVA @gva through a 4 KiB leaf to @data. */
 static uint64_t pae_tables(uint64_t gva, const uint8_t *data, uint64_t *pt_entry_gpa)
 {
-	uint64_t *pdpt = alloc_page(), *pt = alloc_page();
+	struct pagetable pae = pt_create(&pt_format_pae);
+	unsigned level;
 
-	for (unsigned i = 0; i < 4; i++) {
-		uint64_t *pd = alloc_page();
-
-		for (unsigned j = 0; j < 512; j++)
-			pd[j] = ((uint64_t)i << 30 | (uint64_t)j << 21) | PTE_P | PTE_W | PTE_PS;
-		pdpt[i] = (uint64_t)pd | PTE_P;	/* PAE PDPTEs have no W or U (APM Vol. 2 5.4) */
-	}
-	((uint64_t *)(pdpt[gva >> 30] & PTE_ADDR_MASK))[(gva >> 21) & 511] =
-		(uint64_t)pt | PTE_P | PTE_W;
-	pt[(gva >> 12) & 511] = (uint64_t)data | PTE_P | PTE_W;
-	*pt_entry_gpa = (uint64_t)&pt[(gva >> 12) & 511];
-	return (uint64_t)pdpt;
+	pt_map(&pae, 0, 0, BIT(32), pt_level_size(2), PTE_P | PTE_W);
+	pt_map(&pae, gva, (uint64_t)data, PAGE_SIZE, PAGE_SIZE, PTE_P | PTE_W);
+	*pt_entry_gpa = (uint64_t)pt_find(&pae, gva, &level);
+	return (uint64_t)pae.root;
 }
 
 enum mode { MODE_NONE, MODE_LEGACY32, MODE_PAE, MODE_LONG };

@@ -368,19 +368,13 @@ VE_CASE(check_rflags_if_ext_intr, .prepare = prep_ext_intr, .field = VMCS_GUEST_
  */
 static uint64_t *pae_pdpt(void)
 {
-	static uint64_t *pdpt;
+	static struct pagetable pae;
 
-	if (pdpt)
-		return pdpt;
-	pdpt = alloc_page();
-	for (uint64_t i = 0; i < 4; i++) {
-		uint64_t *pd = alloc_page();
-
-		for (uint64_t j = 0; j < 512; j++)
-			pd[j] = (i << 30 | j << 21) | PTE_P | PTE_W | PTE_U | PTE_PS;
-		pdpt[i] = (uint64_t)pd | PTE_P;
+	if (!pae.root) {
+		pae = pt_create(&pt_format_pae);
+		pt_map(&pae, 0, 0, BIT(32), pt_level_size(2), PTE_P | PTE_W | PTE_U);
 	}
-	return pdpt;
+	return pae.root;
 }
 
 /*
