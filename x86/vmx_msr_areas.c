@@ -565,6 +565,26 @@ static void check_efer(void)
 			  RES(vcpu->entry));
 		wrmsr(MSR_EFER, l1);
 	}
+	/*
+	 * 28.5.1: without "load IA32_EFER" on exit, the exit sets only LME and LMA
+	 * (to "host address-space size", here 1): SCE keeps the value L2 had.
+	 */
+	if (need("exit_noload", VMX_CTLS_ENTRY, VMX_ENTRY_LOAD_EFER)) {
+		if (vmx_ctls_allowed(VMX_CTLS_EXIT).must_be_1 & VMX_EXIT_LOAD_EFER) {
+			skip("exit_noload", "\"load IA32_EFER\" on exit cannot be 0 (IA32_VMX_EXIT_CTLS)");
+			return;
+		}
+		prep(l2_rdmsrs);
+		vcpu->regs.rbx = 0;
+		vmx_vcpu_set_ctls(vcpu, VMX_CTLS_ENTRY, VMX_ENTRY_LOAD_EFER, 0);
+		vmx_vcpu_set_ctls(vcpu, VMX_CTLS_EXIT, 0, VMX_EXIT_LOAD_EFER);
+		vmcs_write(VMCS_GUEST_EFER, alt);
+		if (run_to_vmcall("no load EFER on exit"))
+			check_msg(rdmsr(MSR_EFER) == alt, "exit_noload", "EFER after the exit %#lx: "
+				  "expected L2's %#lx (SCE %s, LME and LMA set), not L1's %#lx",
+				  rdmsr(MSR_EFER), alt, alt & EFER_SCE ? "set" : "clear", l1);
+		wrmsr(MSR_EFER, l1);
+	}
 }
 
 /* ------------------------------------------------------------ debug controls */

@@ -15,7 +15,8 @@
  *
  * Names: exit.INSN[.VARIANT].{reason,rip,len,qual,info}, vmfunc.*, shadow.*
  * (shadow.{read,write,bit1}.WIDTH: one field of each width, natural, 16-,
- * 32- and 64-bit, and .ar, a guest segment access-rights field).
+ * 32- and 64-bit, .ar, a guest segment access-rights field, and .64bit_high,
+ * the high half of a 64-bit field).
  */
 #include "alloc.h"
 #include "ept.h"
@@ -325,6 +326,11 @@ static const struct shadow_field shadow_fields[] = {
 	 * keep the reserved bits 0 and set P, DPL, S, type, D/B, G or L, AVL.
 	 */
 	{ "ar", VMCS_GUEST_ES_AR, 0x000050f3, 0x0000b09b },
+	/*
+	 * The high half of a 64-bit field: its own encoding (bit 0, access type
+	 * "high", 25.11.2) and bitmap bit, its 32 bits read and written alone.
+	 */
+	{ "64bit_high", VMCS_TSC_OFFSET | 1, 0x00010203, 0x00040506 },
 };
 
 /* Read-only fields (VM-exit information) whose VMWRITE-bitmap bit is 0. */
