@@ -11,6 +11,7 @@
 #include "prng.h"
 #include "processor.h"
 #include "test.h"
+#include "usermode.h"
 
 #define TEST_VECTOR 0x40
 #define WAIT_SPINS 100000000ul
@@ -300,6 +301,59 @@ static void check_x2apic(void)
 }
 
 /*
+ * usermode_call(): code at CPL 3 returns; MOV from CR0 there raises #GP(0)
+ * (SDM Vol. 2B MOV); a fault caught inside resumes at CPL 3; CPL 0 after.
+ */
+static void user_nothing(void *arg)
+{
+	*(unsigned *)arg = current_cpl();
+}
+
+static void user_read_cr0(void *arg)
+{
+	uint64_t cr0;
+
+	*(unsigned *)arg = current_cpl();
+	asm volatile("mov %%cr0, %0" : "=r"(cr0));
+}
+
+/* A FAULT_TRY at CPL 3 resumes there: the fault, then the CPL after it. */
+struct user_try {
+	struct fault f;
+	unsigned cpl_after;
+};
+
+static void user_try_ud(void *arg)
+{
+	struct user_try *t = arg;
+
+	fault_clear();
+	asm volatile(FAULT_TRY("ud2") : : : "memory");
+	t->f = fault_take();
+	t->cpl_after = current_cpl();
+}
+
+static void check_usermode(void)
+{
+	struct user_try t = { { 0 }, 0 };
+	char buf[96];
+	unsigned cpl = 0;
+	struct fault f = usermode_call(user_nothing, &cpl);
+
+	check_msg(!f.raised && cpl == 3, "returns", "%s, CPL %u",
+		  fault_str(&f, buf, sizeof(buf)), cpl);
+	cpl = 0;
+	f = usermode_call(user_read_cr0, &cpl);
+	check_msg(fault_is(&f, X86_VEC_GP, 0) && cpl == 3, "gp", "MOV from CR0 at CPL %u: %s",
+		  cpl, fault_str(&f, buf, sizeof(buf)));
+	f = usermode_call(user_try_ud, &t);
+	check_msg(!f.raised && fault_is(&t.f, X86_VEC_UD, 0) && t.cpl_after == 3, "fault_try",
+		  "call: %s; inside: #UD caught %d, then CPL %u", fault_str(&f, buf, sizeof(buf)),
+		  fault_is(&t.f, X86_VEC_UD, 0), t.cpl_after);
+	check_eq("cpl0_after", current_cpl(), 0);
+}
+
+/*
  * The harness's own error path, on request only: an exception that nothing
  * expects must end the run as ERROR with a register dump, keeping the
  * verdicts already printed (scripts/tests/harness-tests.sh looks).
@@ -327,6 +381,7 @@ static const struct check_entry selftest_checks[] = {
 	{ "cmdline", check_cmdline },
 	{ "printf", check_printf },
 	{ "prng", check_prng },
+	{ "usermode", check_usermode },
 	{ "apic.xapic", check_xapic },
 	/* Last: x2APIC mode cannot be left without disabling the APIC. */
 	{ "apic.x2apic", check_x2apic },

@@ -993,55 +993,6 @@ static void check_cpl3(void)
 		check_cpl3_case(&cpl3_cases[i]);
 }
 
-/* The harness itself: code at CPL 3 returns; MOV from CR0 there raises #GP(0) (Vol. 2B MOV). */
-static void user_nothing(void *arg)
-{
-	*(unsigned *)arg = current_cpl();
-}
-
-static void user_read_cr0(void *arg)
-{
-	uint64_t cr0;
-
-	*(unsigned *)arg = current_cpl();
-	asm volatile("mov %%cr0, %0" : "=r"(cr0));
-}
-
-/* A FAULT_TRY at CPL 3 resumes there: the fault, then the CPL after it. */
-struct user_try {
-	struct fault f;
-	unsigned cpl_after;
-};
-
-static void user_try_ud(void *arg)
-{
-	struct user_try *t = arg;
-
-	fault_clear();
-	asm volatile(FAULT_TRY("ud2") : : : "memory");
-	t->f = fault_take();
-	t->cpl_after = current_cpl();
-}
-
-static void check_cpl3_harness(void)
-{
-	struct user_try t = { { 0 }, 0 };
-	unsigned cpl = 0;
-	struct fault f = usermode_call(user_nothing, &cpl);
-
-	check_msg(!f.raised && cpl == 3, "returns", "%s, CPL %u",
-		  fault_str(&f, rbuf, sizeof(rbuf)), cpl);
-	cpl = 0;
-	f = usermode_call(user_read_cr0, &cpl);
-	check_msg(fault_is(&f, X86_VEC_GP, 0) && cpl == 3, "gp", "MOV from CR0 at CPL %u: %s",
-		  cpl, fault_str(&f, rbuf, sizeof(rbuf)));
-	f = usermode_call(user_try_ud, &t);
-	check_msg(!f.raised && fault_is(&t.f, X86_VEC_UD, 0) && t.cpl_after == 3, "fault_try",
-		  "call: %s; inside: #UD caught %d, then CPL %u", fault_str(&f, rbuf, sizeof(rbuf)),
-		  fault_is(&t.f, X86_VEC_UD, 0), t.cpl_after);
-	check_eq("cpl0_after", current_cpl(), 0);
-}
-
 /* ------------------------------------------------------------ compatibility mode */
 
 /*
@@ -1434,7 +1385,6 @@ static const struct check_entry checks[] = {
 	{ "mode.real", check_real_mode },
 	{ "mode.prot32", check_prot_mode },
 	{ "mode.prot32_exits", check_prot_mode_vmx_insns },
-	{ "cpl3.harness", check_cpl3_harness },
 	{ "cpl3", check_cpl3 },
 	{ "vmcall_compat", check_vmcall_compat },
 	{ "movss.vmlaunch", check_mov_ss_vmlaunch },
