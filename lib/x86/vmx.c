@@ -365,6 +365,29 @@ bool vmx_enabled(void)
 	return in_vmx_operation;
 }
 
+bool vmx_ensure_on(struct vmx_vcpu **vcpu)
+{
+	if (!vmx_enabled()) {
+		if (!vmx_feature_control_setup()) {
+			test_error("", "IA32_FEATURE_CONTROL locked without VMX outside SMX");
+			return false;
+		}
+		vmx_enable();
+	}
+	if (!*vcpu)
+		*vcpu = vmx_vcpu_create();
+	else
+		vmx_vcpu_load(*vcpu);
+	return true;
+}
+
+void vmx_ensure_off(void)
+{
+	if (vmx_enabled())
+		vmx_disable();
+	vmx_apply_fixed_bits();
+}
+
 /* ------------------------------------------------------------ VMCS access */
 
 #define NEED_NONE	{ VMX_CAP_NONE, 0 }
@@ -997,4 +1020,24 @@ bool vmx_check_runs_to(struct vmx_vcpu *vcpu, const char *name, void *end)
 	return check_msg(r == VMX_EXIT_VMCALL && rip == (uint64_t)end, name,
 			 "expected no exit before the VMCALL at %p, got %s at %#lx", end,
 			 vmx_exit_str(vcpu, r), vmcs_read(VMCS_GUEST_RIP));
+}
+
+bool vmx_check_run_exit(struct vmx_vcpu *vcpu, const char *name, uint32_t reason)
+{
+	char buf[64];
+	uint32_t r = vmx_run(vcpu);
+	const char *got = vmx_exit_name(r), *want = vmx_exit_name(reason);
+
+	return check_msg(r == reason, name, "exit reason %#x (%s), expected %#x (%s); entry %s", r,
+			 got ? got : "?", reason, want ? want : "?",
+			 vmx_result_str(&vcpu->entry, buf, sizeof(buf)));
+}
+
+bool vmx_check_fail_valid(const char *name, struct vmx_result r, uint32_t error)
+{
+	char buf[64];
+	const char *n = vmx_insn_error_name(error);
+
+	return check_msg(vmx_failed_with(&r, error), name, "expected VMfailValid(%u: %s), got %s",
+			 error, n ? n : "?", vmx_result_str(&r, buf, sizeof(buf)));
 }

@@ -382,6 +382,18 @@ void vmx_disable(void);
 /** Whether the test is in VMX operation (vmx_enable() and no vmx_disable() since). */
 bool vmx_enabled(void);
 
+struct vmx_vcpu;
+
+/**
+ * VMX operation whatever the state before (vmx_enable() when outside it), with
+ * *@vcpu created at the first call and made current again after that.  False,
+ * after a test_error(), when IA32_FEATURE_CONTROL is locked without VMX.
+ */
+bool vmx_ensure_on(struct vmx_vcpu **vcpu);
+
+/** Outside VMX operation, with the fixed bits and CR4.VMXE as VMXON wants them. */
+void vmx_ensure_off(void);
+
 /** The VMXON region that vmx_enable() used. */
 void *vmx_vmxon_region(void);
 
@@ -483,6 +495,10 @@ bool vmx_check_exit(struct vmx_vcpu *vcpu, uint32_t reason, void *at, unsigned l
 
 /** Runs @vcpu and records check @name: L2 ran to its VMCALL at @end without another exit. */
 bool vmx_check_runs_to(struct vmx_vcpu *vcpu, const char *name, void *end);
+/** Runs @vcpu; checks @name: the exit reason is @reason. */
+bool vmx_check_run_exit(struct vmx_vcpu *vcpu, const char *name, uint32_t reason);
+/** Checks @name: @r is VMfailValid(@error). */
+bool vmx_check_fail_valid(const char *name, struct vmx_result r, uint32_t error);
 
 /**
  * VMCLEAR and VMPTRLD of @vcpu's VMCS (launch state clear, current), then a
