@@ -12,7 +12,7 @@
  *
  * Entries run in table order: the VMXON checks start outside VMX operation
  * and may leave the test in or out of it; every other check arranges the state
- * it needs with ensure_on()/ensure_off().
+ * it needs with vmx_ensure_on()/vmx_ensure_off().
  */
 #include "alloc.h"
 #include "desc.h"
@@ -41,17 +41,6 @@ static void setup(void)
 	vmx_supported(&vmx_missing);
 }
 
-/* VMX operation with a prepared, current vCPU VMCS. */
-static bool ensure_on(void)
-{
-	return vmx_ensure_on(&vcpu);
-}
-
-static void ensure_off(void)
-{
-	vmx_ensure_off();
-}
-
 static uint64_t vmxon_pa(void)
 {
 	return (uint64_t)vmx_vmxon_region();
@@ -71,7 +60,7 @@ static void check_vmxon_vmxe_clear(void)
 
 	if (!vmx_usable())
 		return;
-	ensure_off();
+	vmx_ensure_off();
 	write_cr4(read_cr4() & ~X86_CR4_VMXE);
 	r = vmxon_checked(vmxon_pa());
 	check_msg(r.outcome == VMX_FAULT && fault_is(&r.fault, X86_VEC_UD, 0), "",
@@ -93,7 +82,7 @@ static void check_vmxon_feature_control(void)
 
 	if (!vmx_usable())
 		return;
-	ensure_off();
+	vmx_ensure_off();
 	fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
 	if (fc & FEATURE_CONTROL_LOCK) {
 		skip("", "IA32_FEATURE_CONTROL already locked (write-once): cannot unlock it");
@@ -170,7 +159,7 @@ static void check_fixed_bits(bool cr4)
 
 	if (!vmx_usable())
 		return;
-	ensure_off();
+	vmx_ensure_off();
 	for (size_t i = 0; i < n; i++)
 		check_fixed(cr4, bits[i]);
 	after = report_counts();
@@ -196,7 +185,7 @@ static void check_vmxon_unaligned(void)
 
 	if (!vmx_usable())
 		return;
-	ensure_off();
+	vmx_ensure_off();
 	r = vmxon_checked(vmxon_pa() + 0x800);
 	check_msg(r.outcome == VMX_FAIL_INVALID, "", "expected VMfailInvalid, got %s", RES(r));
 	if (r.outcome == VMX_SUCCEED)
@@ -210,7 +199,7 @@ static void check_vmxon_beyond_maxphyaddr(void)
 
 	if (!vmx_usable())
 		return;
-	ensure_off();
+	vmx_ensure_off();
 	r = vmxon_checked(beyond_maxphyaddr());
 	check_msg(r.outcome == VMX_FAIL_INVALID, "", "expected VMfailInvalid for %#lx, got %s",
 		  beyond_maxphyaddr(), RES(r));
@@ -224,7 +213,7 @@ static void vmxon_with_revision(uint32_t rev, const char *what)
 	uint32_t *region = alloc_page();
 	struct vmx_result r;
 
-	ensure_off();
+	vmx_ensure_off();
 	region[0] = rev;
 	r = vmxon_checked((uint64_t)region);
 	check_msg(r.outcome == VMX_FAIL_INVALID, "", "%s %#x (IA32_VMX_BASIC: %#x): expected VMfailInvalid, got %s",
@@ -254,7 +243,7 @@ static void check_vmxon_succeeds(void)
 
 	if (!vmx_usable())
 		return;
-	ensure_off();
+	vmx_ensure_off();
 	r = vmxon_checked(vmxon_pa());
 	if (!check_msg(r.outcome == VMX_SUCCEED, "", "expected VMsucceed, got %s", RES(r)))
 		return;
@@ -270,7 +259,7 @@ static void check_vmxon_in_root(void)
 {
 	struct vmx_result r;
 
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	vmclear_checked((uint64_t)vcpu->vmcs);
 	r = vmxon_checked(vmxon_pa());
@@ -287,7 +276,7 @@ static void check_cr_in_vmx_operation(void)
 {
 	struct fault f;
 
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	f = write_cr4_checked(read_cr4() & ~X86_CR4_VMXE);
 	check_msg(fault_is(&f, X86_VEC_GP, 0), "cr4_vmxe", "clearing CR4.VMXE: expected #GP(0)");
@@ -315,7 +304,7 @@ static void check_ud_outside(void)
 		"vmresume", "vmxoff", "vmcall", "invept", "invvpid",
 	};
 
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	pa = (uint64_t)vcpu->vmcs;
 	vmx_disable();
@@ -333,7 +322,7 @@ static void check_ud_outside(void)
 	for (unsigned i = 0; i < ARRAY_SIZE(names); i++)
 		check_msg(r[i].outcome == VMX_FAULT && fault_is(&r[i].fault, X86_VEC_UD, 0), names[i],
 			  "%s outside VMX operation: expected #UD, got %s", names[i], RES(r[i]));
-	vcpu = NULL;	/* VMXOFF forgot it; the next ensure_on() makes a new one */
+	vcpu = NULL;	/* VMXOFF forgot it; the next vmx_ensure_on(&vcpu) makes a new one */
 }
 
 /* ------------------------------------------------------------ VMCLEAR, VMPTRLD, VMPTRST */
@@ -343,7 +332,7 @@ static void check_vmclear(void)
 {
 	struct vmx_result r;
 
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	vmx_check_fail_valid("unaligned", vmclear_checked((uint64_t)vcpu->vmcs + 8),
 		     VMXERR_VMCLEAR_INVALID_ADDR);
@@ -363,7 +352,7 @@ static void check_vmptrld(void)
 	struct vmx_result r;
 
 	/* The region's size comes from IA32_VMX_BASIC: only with VMX. */
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	other = vmx_region_alloc();
 	vmx_check_fail_valid("unaligned", vmptrld_checked((uint64_t)other + 0x100),
@@ -394,7 +383,7 @@ static void check_vmptrst(void)
 	uint64_t ptr = 0;
 	struct vmx_result r;
 
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	other = vmx_region_alloc();
 	r = vmptrst_checked(&ptr);
@@ -421,7 +410,7 @@ VMX_L2_CODE(l2_twice, "vmcall");
 /* VMCALL in VMX root operation (no dual-monitor treatment): VMfailValid(1) (31.3 VMCALL). */
 static void check_vmcall_root(void)
 {
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	vmx_check_fail_valid("", vmcall_checked(), VMXERR_VMCALL_ROOT);
 }
@@ -434,7 +423,7 @@ static void check_vmcall_root(void)
  */
 static void check_vmcall_root_launched(void)
 {
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	vmx_vcpu_reset(vcpu, l2_vmcall);
 	if (!vmx_check_run_exit(vcpu, "first", VMX_EXIT_VMCALL))
@@ -447,7 +436,7 @@ static void check_vmcall_root_no_current(void)
 {
 	struct vmx_result r;
 
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	vmclear_checked((uint64_t)vcpu->vmcs);
 	r = vmcall_checked();
@@ -462,7 +451,7 @@ static void check_launch_no_current(void)
 {
 	struct vmx_result r;
 
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	vmclear_checked((uint64_t)vcpu->vmcs);
 	r = vmlaunch_checked();
@@ -474,7 +463,7 @@ static void check_launch_no_current(void)
 /* VMRESUME of a clear VMCS: error 5 (31.3 VMLAUNCH/VMRESUME). */
 static void check_vmresume_clear(void)
 {
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	vmx_vcpu_reset(vcpu, l2_vmcall);
 	vcpu->launched = true;		/* force VMRESUME */
@@ -485,7 +474,7 @@ static void check_vmresume_clear(void)
 /* VMLAUNCH of a launched VMCS: error 4. */
 static void check_vmlaunch_launched(void)
 {
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	vmx_vcpu_reset(vcpu, l2_vmcall);
 	if (!vmx_check_run_exit(vcpu, "first", VMX_EXIT_VMCALL))
@@ -498,7 +487,7 @@ static void check_vmlaunch_launched(void)
 /* VMCLEAR makes the launch state clear: VMRESUME fails (5), VMLAUNCH works (25.11.3). */
 static void check_vmclear_resets_launch(void)
 {
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	vmx_vcpu_reset(vcpu, l2_vmcall);
 	if (!vmx_check_run_exit(vcpu, "first", VMX_EXIT_VMCALL))
@@ -518,7 +507,7 @@ static void check_vmclear_resets_launch(void)
 /* A VMCALL in L2 exits with reason 18, RIP at the VMCALL, length 3 (28.2; Appendix C). */
 static void check_entry_vmcall(void)
 {
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	vmx_vcpu_reset(vcpu, l2_vmcall);
 	if (!vmx_check_run_exit(vcpu, "reason", VMX_EXIT_VMCALL))
@@ -531,7 +520,7 @@ static void check_entry_vmcall(void)
 /* VMRESUME continues where the guest left: the second VMCALL. */
 static void check_entry_resume(void)
 {
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	vmx_vcpu_reset(vcpu, l2_twice);
 	if (!vmx_check_run_exit(vcpu, "first", VMX_EXIT_VMCALL))
@@ -552,7 +541,7 @@ static void check_entry_gprs(void)
 {
 	uint64_t *regs;
 
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	regs = (uint64_t *)&vcpu->regs;
 	vmx_vcpu_reset(vcpu, l2_gprs);
@@ -575,7 +564,7 @@ static void check_entry_invalid_control(void)
 {
 	unsigned n;
 
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	n = (rdmsr(MSR_IA32_VMX_MISC) >> 16) & 0x1ff;
 	vmx_vcpu_reset(vcpu, l2_vmcall);
@@ -587,7 +576,7 @@ static void check_entry_invalid_control(void)
 /* A non-canonical host RIP with a 64-bit host: VMfailValid(8) (27.2.4). */
 static void check_entry_invalid_host(void)
 {
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	vmx_vcpu_reset(vcpu, l2_vmcall);
 	vmcs_write(VMCS_HOST_RIP, 0x8000000000000000ull);
@@ -602,7 +591,7 @@ static void check_entry_invalid_host(void)
  */
 static void check_entry_invalid_guest(void)
 {
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	vmx_vcpu_reset(vcpu, l2_vmcall);
 	vmcs_write(VMCS_GUEST_RFLAGS, 0);
@@ -622,7 +611,7 @@ static void check_entry_exception(void)
 {
 	uint32_t info;
 
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	vmx_vcpu_reset(vcpu, l2_ud);
 	if (!vmx_check_run_exit(vcpu, "reason", VMX_EXIT_EXCEPTION))
@@ -639,7 +628,7 @@ VMX_L2_CODE32(l2_prot, "mov $0x89abcdef, %eax; mov %cr0, %ebx");
 static void check_mode(const char *name, enum vmx_guest_mode mode, char *code, uint64_t rax,
 		       uint64_t cr0_set, uint64_t cr0_clear)
 {
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	vmx_vcpu_reset(vcpu, code);
 	if (!vmx_vcpu_set_mode(vcpu, mode, code)) {
@@ -698,7 +687,7 @@ static void check_prot32_vmx_insn(const char *name, char *code, uint32_t reason)
 
 static void check_prot_mode_vmx_insns(void)
 {
-	if (!vmx_usable() || !ensure_on())
+	if (!vmx_usable() || !vmx_ensure_on(&vcpu))
 		return;
 	check_prot32_vmx_insn("vmread", l2_prot_vmread, VMX_EXIT_VMREAD);
 	check_prot32_vmx_insn("vmwrite", l2_prot_vmwrite, VMX_EXIT_VMWRITE);
